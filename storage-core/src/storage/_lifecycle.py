@@ -1,0 +1,82 @@
+"""The open/closed state machine shared by sync and async stores."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, ClassVar
+
+from storage.capabilities import Capabilities
+from storage.errors import StoreClosed
+
+NEW = "new"
+OPEN = "open"
+CLOSED = "closed"
+
+
+class LifecycleMixin:
+    """State kept by every store; class-level defaults so subclasses may skip ``__init__``."""
+
+    _state: str = NEW
+    #: Attributes holding live resources: dropped when pickling, rebuilt on reopen.
+    _transient_attrs: ClassVar[tuple[str, ...]] = ()
+    #: What the class can do; derived from its overrides unless the class sets it.
+    CAPABILITIES: ClassVar[Capabilities] = Capabilities()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this store can do."""
+        return self.CAPABILITIES
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` has been called (until the store is opened again)."""
+        return self._state == CLOSED
+
+    @property
+    def store_name(self) -> str:
+        """The name used for this store in messages."""
+        return type(self).__name__
+
+    def validate_stack(self) -> None:
+        """Raise ``ConfigError`` if this store cannot work over the stores it wraps.
+
+        Called by the configuration loader on every store it builds; leaf stores accept anything.
+        """
+
+    def _raise_closed(self, operation: str = "") -> None:
+        raise StoreClosed(store=self.store_name, operation=operation or None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in self._transient_attrs:
+            state.pop(name, None)
+        state.pop("_state", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def accepts_prefix(method: Callable[..., Any]) -> bool:
+    """True if ``method`` (a ``keys`` implementation) takes a prefix argument."""
+    try:
+        params = list(inspect.signature(method).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return True
+    return any(
+        p.kind in (p.POSITIONAL_OR_KEYWORD, p.POSITIONAL_ONLY, p.VAR_POSITIONAL) for p in params
+    )
+
+
+def derive_capabilities(cls: type) -> None:
+    """Set ``cls.CAPABILITIES`` from its overrides unless the class declares it.
+
+    A class that defines ``keys`` itself can list; otherwise it inherits its parent's flags.
+    """
+    if "CAPABILITIES" in cls.__dict__ or "keys" not in cls.__dict__:
+        return
+    inherited: Capabilities = cls.CAPABILITIES  # type: ignore[attr-defined]
+    cls.CAPABILITIES = inherited.replace(listing=True)  # type: ignore[attr-defined]

@@ -1,0 +1,253 @@
+"""Stores that keep each object in a file: ``FilesystemStore`` and ``HashdirStore``."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import secrets
+from typing import Any, Iterator, NoReturn, Union
+
+from storage._base import ObjectStore
+from storage._lifecycle import OPEN
+from storage.capabilities import Capabilities
+from storage.errors import (
+    InvalidKey,
+    ObjectNotFound,
+    PermissionDenied,
+    StoreError,
+    UnsupportedOperation,
+)
+from storage.validation import (
+    RESERVED_SEGMENT_PREFIX,
+    check_bytes,
+    check_key,
+    check_path_key,
+    check_path_prefix,
+)
+
+__all__ = ["FilesystemStore", "HashdirStore"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
+#: Attempts at creating a temporary file while a concurrent delete prunes its directory.
+_PUT_ATTEMPTS = 8
+
+
+def _fsync_directory(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FilesystemStore(ObjectStore):
+    """Each object is a file under ``root_path``; key ``a/b`` is the file ``a/b``.
+
+    Writes go to a temporary file in the target directory that then replaces the object, so
+    readers see the old or the new object, never part of one. With ``fsync=True`` the data and
+    the directory entry are flushed to disk before ``put`` returns.
+    """
+
+    def __init__(self, root_path: PathLike, fsync: bool = False) -> None:
+        self.root_path = os.path.abspath(os.fspath(root_path))
+        self.fsync = fsync
+
+    @property
+    def store_name(self) -> str:
+        """The name used for this store in messages."""
+        return f"{type(self).__name__}({self.root_path})"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.root_path!r})"
+
+    # Key mapping --------------------------------------------------------------------------
+
+    def _path_for(self, key: str, operation: str) -> str:
+        """Return the file path of ``key``, refusing keys that could escape the root."""
+        check_path_key(key, self.store_name, operation)
+        return f"{self.root_path}/{key}"
+
+    def _fail(self, err: OSError, operation: str, key: str) -> NoReturn:
+        where: dict[str, Any] = {"store": self.store_name, "operation": operation, "key": key}
+        if isinstance(err, _MISSING):
+            raise ObjectNotFound(**where) from err
+        if isinstance(err, PermissionError):
+            raise PermissionDenied(err.strerror or str(err), **where) from err
+        raise StoreError(err.strerror or str(err), **where) from err
+
+    # Operations ---------------------------------------------------------------------------
+
+    def get(self, key: str) -> bytes:
+        """Return the bytes stored at ``key``; ``ObjectNotFound`` if there is none."""
+        if self._state != OPEN:
+            self._ensure_open("get")
+        path = self._path_for(key, "get")
+        try:
+            with open(path, "rb") as file:
+                return file.read()
+        except OSError as err:
+            self._fail(err, "get", key)
+
+    def exists(self, key: str) -> bool:
+        """Return whether a file holds ``key``."""
+        if self._state != OPEN:
+            self._ensure_open("exists")
+        return os.path.isfile(self._path_for(key, "exists"))
+
+    def put(self, key: str, data: Any) -> None:
+        """Write ``data`` to a temporary file, then move it over the object at ``key``."""
+        if self._state != OPEN:
+            self._ensure_open("put")
+        path = self._path_for(key, "put")
+        view = check_bytes(data, self.store_name, key)
+        directory = path.rpartition("/")[0]
+        fd, temp_path = self._create_temp(directory, key)
+        try:
+            try:
+                self._write_all(fd, view)
+                if self.fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp_path, path)
+        except BaseException as err:
+            try:
+                os.unlink(temp_path)
+            except OSError:
+                pass
+            if isinstance(err, IsADirectoryError):
+                raise InvalidKey(
+                    "a directory of other keys is in the way", store=self.store_name, operation="put", key=key
+                ) from err
+            if isinstance(err, OSError):
+                self._fail(err, "put", key)
+            raise
+        if self.fsync:
+            _fsync_directory(directory)
+
+    def _create_temp(self, directory: str, key: str) -> tuple[int, str]:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        for _ in range(_PUT_ATTEMPTS):
+            temp_path = f"{directory}/{RESERVED_SEGMENT_PREFIX}{secrets.token_hex(8)}"
+            try:
+                return os.open(temp_path, flags, 0o666), temp_path
+            except FileNotFoundError:
+                self._make_directories(directory, key)
+            except NotADirectoryError as err:
+                raise InvalidKey(
+                    "another object is in the way of this key's directory",
+                    store=self.store_name, operation="put", key=key,
+                ) from err
+            except OSError as err:
+                self._fail(err, "put", key)
+        raise StoreError("its directory kept disappearing", store=self.store_name, operation="put", key=key)
+
+    def _make_directories(self, directory: str, key: str) -> None:
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as err:
+            raise InvalidKey(
+                "another object is in the way of this key's directory",
+                store=self.store_name, operation="put", key=key,
+            ) from err
+        except OSError as err:
+            self._fail(err, "put", key)
+
+    @staticmethod
+    def _write_all(fd: int, view: memoryview) -> None:
+        while view:
+            view = view[os.write(fd, view) :]
+
+    def delete(self, key: str) -> None:
+        """Remove the file holding ``key`` and the directories that this leaves empty."""
+        if self._state != OPEN:
+            self._ensure_open("delete")
+        path = self._path_for(key, "delete")
+        try:
+            os.unlink(path)
+        except OSError as err:
+            if isinstance(err, PermissionError) and os.path.isdir(path):
+                raise ObjectNotFound(store=self.store_name, operation="delete", key=key) from err
+            self._fail(err, "delete", key)
+        self._prune(path.rpartition("/")[0])
+
+    def _prune(self, directory: str) -> None:
+        """Remove ``directory`` and its parents while they are empty, never the root."""
+        root = self.root_path
+        while len(directory) > len(root) and directory.startswith(root):
+            try:
+                os.rmdir(directory)
+            except OSError:
+                return
+            directory = directory.rpartition("/")[0]
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Iterate over the keys under ``prefix``, scanning only the directories it selects."""
+        if self._state != OPEN:
+            self._ensure_open("keys")
+        check_path_prefix(prefix, self.store_name)
+        head, _, partial = prefix.rpartition("/")
+        start = f"{self.root_path}/{head}" if head else self.root_path
+        return self._walk(start, f"{head}/" if head else "", partial)
+
+    @staticmethod
+    def _walk(start: str, start_key: str, partial: str) -> Iterator[str]:
+        pending = [(start, start_key, partial)]
+        while pending:
+            directory, base, name_prefix = pending.pop()
+            found = []
+            try:
+                with os.scandir(directory) as entries:
+                    for entry in entries:
+                        name = entry.name
+                        if not name.startswith(name_prefix) or name.startswith(RESERVED_SEGMENT_PREFIX):
+                            continue
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append((entry.path, f"{base}{name}/", ""))
+                        else:
+                            found.append(base + name)
+            except OSError as err:
+                if err.errno in (errno.ENOENT, errno.ENOTDIR):
+                    continue
+                raise
+            yield from found
+
+
+class HashdirStore(FilesystemStore):
+    """Each object is a file named by the SHA-256 of its key, spread over ``depth`` directories.
+
+    The layout is the seed's: ``ab/cd/ef/<rest of the hash>`` for ``width=2, depth=3``. Any
+    non-empty key is accepted; keys cannot be listed, since the hash cannot be reversed.
+    """
+
+    CAPABILITIES = Capabilities(listing=False)
+
+    def __init__(self, root_path: PathLike, width: int = 2, depth: int = 3, fsync: bool = False) -> None:
+        if width < 1 or depth < 0 or width * depth >= 64:
+            raise ValueError(f"width={width}, depth={depth} do not fit a 64-character hash")
+        super().__init__(root_path, fsync=fsync)
+        self.width = width
+        self.depth = depth
+
+    def _path_for(self, key: str, operation: str) -> str:
+        check_key(key, self.store_name, operation)
+        try:
+            digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        except UnicodeEncodeError:
+            raise InvalidKey("key is not valid Unicode", store=self.store_name, operation=operation, key=key) from None
+        cut = self.width * self.depth
+        parts = [digest[i : i + self.width] for i in range(0, cut, self.width)]
+        parts.append(digest[cut:])
+        return f"{self.root_path}/{'/'.join(parts)}"
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Always ``UnsupportedOperation``: hashed names cannot be turned back into keys."""
+        raise UnsupportedOperation(
+            "HashdirStore cannot list keys (file names are hashes)", store=self.store_name, operation="keys"
+        )
+
+    def __repr__(self) -> str:
+        return f"HashdirStore({self.root_path!r}, width={self.width}, depth={self.depth})"

@@ -1,0 +1,335 @@
+"""Discovery of store types and the pluggy hooks (SPEC §6).
+
+Store types are entry points in the group ``storage.backends``: the entry-point name is the YAML
+``type``, its value ``module:Class``. Metadata is read once; a class is imported only when its
+type is asked for. Hook plugins are entry points in ``storage.plugins``, loaded into a pluggy
+``PluginManager`` the first time a configuration needs them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import sys
+import threading
+import warnings
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+
+import pluggy
+
+from storage._base import AsyncObjectStore, ObjectStore
+from storage.errors import ConfigError
+
+if sys.version_info >= (3, 10):
+    from importlib.metadata import EntryPoint, entry_points
+else:  # pragma: no cover - exercised on 3.9 only
+    from importlib_metadata import EntryPoint, entry_points
+
+__all__ = [
+    "BACKENDS_GROUP",
+    "FIRST_PARTY_TYPES",
+    "PLUGINS_GROUP",
+    "HookSpecs",
+    "Registry",
+    "TypeInfo",
+    "default_registry",
+    "hookimpl",
+    "hookspec",
+    "import_store_class",
+]
+
+BACKENDS_GROUP = "storage.backends"
+PLUGINS_GROUP = "storage.plugins"
+
+hookspec = pluggy.HookspecMarker("storage")
+hookimpl = pluggy.HookimplMarker("storage")
+
+_DISTRIBUTION_TYPES = {
+    "storage-core": ["DictStore", "FilesystemStore", "HashdirStore"],
+    "storage-sqlite": ["SqliteStore"],
+    "storage-zip": ["ZipStore"],
+    "storage-s3": ["BucketStore"],
+    "storage-utils": [
+        "IdentityStore", "ReadonlyStore", "WriteonlyStore", "MirroringStore", "FanoutStore",
+        "CachingStore", "NotifyingStore", "LoggingStore", "ExceptionLoggingStore",
+        "TransformingStore", "TextEncodingStore", "GzipStore", "BufferStore", "Base64Store",
+        "JsonStore", "KeyTransformingStore", "KeyValidatingStore", "RegexValidatingStore",
+        "UrlValidatingStore", "PrefixStore", "HashPrefixStore", "UrlEncodingStore",
+        "RegexRoutingStore", "RetryStore", "TimeoutStore", "ConcurrencyLimitStore",
+        "MetricsStore", "RoutingStore", "EncryptingStore",
+    ],
+}
+
+#: First-party type name -> the distribution that provides it (for install hints).
+FIRST_PARTY_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        name: dist
+        for dist, names in _DISTRIBUTION_TYPES.items()
+        for base in names
+        for name in (base, f"Async{base}")
+    }
+)
+
+
+class HookSpecs:
+    """The hooks a ``storage.plugins`` plugin may implement (mark them with ``hookimpl``)."""
+
+    @hookspec
+    def storage_register_types(self, register: Callable[[str, Union[type, str]], None]) -> None:
+        """Contribute store types: call ``register(name, cls_or_"module:Class")`` for each."""
+
+    @hookspec
+    def storage_register_resolvers(self, register: Callable[[str, Callable[[str], str]], None]) -> None:
+        """Contribute value resolvers: ``register("secret", fn)`` makes ``${secret:NAME}`` call ``fn("NAME")``."""
+
+    @hookspec
+    def storage_store_built(self, name: str, store: Any) -> Any:
+        """Observe or wrap each store as a configuration builds it.
+
+        Return a replacement store (typically one wrapping ``store``) or ``None`` to keep it.
+        Implementations are applied in turn, each seeing the result of the previous one.
+        """
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """One registered store type."""
+
+    name: str
+    value: str
+    distribution: str
+    version: str
+    source: str = "entry point"
+
+
+def _distribution_of(entry_point: EntryPoint) -> tuple[str, str]:
+    dist = getattr(entry_point, "dist", None)
+    if dist is None:
+        return "unknown distribution", ""
+    return dist.metadata["Name"] or dist.name, dist.version
+
+
+def import_store_class(reference: str, what: str = "type") -> type:
+    """Import ``module:Class`` and return it if it is an ObjectStore or AsyncObjectStore subclass.
+
+    Anything else (a function, a module attribute that is not a store class) is a ``ConfigError``,
+    so a configuration can never call arbitrary code.
+    """
+    module_name, sep, attribute = reference.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ConfigError(f"{what} {reference!r} is not of the form package.module:Class")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as err:
+        raise ConfigError(f"{what} {reference!r}: cannot import {module_name!r}: {err}") from err
+    target: Any = module
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise ConfigError(f"{what} {reference!r}: {module_name!r} has no attribute {attribute!r}") from None
+    if not (isinstance(target, type) and issubclass(target, (ObjectStore, AsyncObjectStore))):
+        raise ConfigError(
+            f"{what} {reference!r} is not an ObjectStore or AsyncObjectStore subclass"
+        )
+    return target
+
+
+@dataclass
+class _Contribution:
+    info: TypeInfo
+    load: Callable[[], type]
+
+
+@dataclass
+class Registry:
+    """Store types and hook plugins, read lazily from installed distributions.
+
+    ``entry_points`` and ``plugins`` replace discovery (for tests or embedding); by default the
+    installed ``storage.backends`` and ``storage.plugins`` entry points are used.
+    """
+
+    entry_points: Optional[Sequence[EntryPoint]] = None
+    plugins: Optional[Sequence[Any]] = None
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _types: Optional[dict[str, list[_Contribution]]] = field(default=None, repr=False)
+    _loaded: dict[str, type] = field(default_factory=dict, repr=False)
+    _manager: Optional[pluggy.PluginManager] = field(default=None, repr=False)
+    _plugin_failures: list[str] = field(default_factory=list, repr=False)
+
+    # Store types --------------------------------------------------------------------------
+
+    def _backend_entry_points(self) -> Iterable[EntryPoint]:
+        if self.entry_points is not None:
+            return self.entry_points
+        return entry_points(group=BACKENDS_GROUP)
+
+    def _contributions(self) -> dict[str, list[_Contribution]]:
+        with self._lock:
+            if self._types is None:
+                types: dict[str, list[_Contribution]] = {}
+                seen = set()
+                for entry_point in self._backend_entry_points():
+                    dist, version = _distribution_of(entry_point)
+                    if (entry_point.name, entry_point.value, dist) in seen:
+                        continue
+                    seen.add((entry_point.name, entry_point.value, dist))
+                    info = TypeInfo(entry_point.name, entry_point.value, dist, version)
+                    types.setdefault(entry_point.name, []).append(
+                        _Contribution(info, self._entry_point_loader(entry_point, info))
+                    )
+                self._types = types
+            return self._types
+
+    @staticmethod
+    def _entry_point_loader(entry_point: EntryPoint, info: TypeInfo) -> Callable[[], type]:
+        def load() -> type:
+            try:
+                loaded = entry_point.load()
+            except Exception as err:
+                raise ConfigError(
+                    f"type {info.name!r} from {info.distribution} {info.version} failed to import "
+                    f"({info.value}): {type(err).__name__}: {err}"
+                ) from err
+            if not (isinstance(loaded, type) and issubclass(loaded, (ObjectStore, AsyncObjectStore))):
+                raise ConfigError(
+                    f"type {info.name!r} from {info.distribution} ({info.value}) is not a store class"
+                )
+            return loaded
+
+        return load
+
+    def _hook_contributions(self) -> dict[str, list[_Contribution]]:
+        found: dict[str, list[_Contribution]] = {}
+
+        def register(name: str, target: Union[type, str]) -> None:
+            if isinstance(target, str):
+                value, load = target, (lambda: import_store_class(target))
+            else:
+                value, load = f"{target.__module__}:{target.__qualname__}", (lambda: target)
+            info = TypeInfo(name, value, "hook plugin", "", source="storage_register_types")
+            found.setdefault(name, []).append(_Contribution(info, load))
+
+        self.plugin_manager().hook.storage_register_types(register=register)
+        return found
+
+    def types(self) -> Mapping[str, TypeInfo]:
+        """Read-only view of every installed type, without importing any store module.
+
+        A name that several distributions register maps to the first; ``conflicts()`` lists them.
+        """
+        merged = self._merged()
+        return MappingProxyType({name: contributions[0].info for name, contributions in sorted(merged.items())})
+
+    def conflicts(self) -> Mapping[str, list[TypeInfo]]:
+        """Names registered more than once, with every registration."""
+        return {name: [c.info for c in cs] for name, cs in self._merged().items() if len(cs) > 1}
+
+    def _merged(self) -> dict[str, list[_Contribution]]:
+        merged = {name: list(cs) for name, cs in self._contributions().items()}
+        for name, contributions in self._hook_contributions().items():
+            merged.setdefault(name, []).extend(contributions)
+        return merged
+
+    def load(self, name: str) -> type:
+        """Return the store class registered as ``name`` (or named by ``module:Class``)."""
+        if ":" in name:
+            return import_store_class(name)
+        with self._lock:
+            if name in self._loaded:
+                return self._loaded[name]
+        contributions = self._contributions().get(name)
+        if not contributions:
+            contributions = self._hook_contributions().get(name) or []
+        if not contributions:
+            raise ConfigError(self._unknown_type_message(name))
+        if len(contributions) > 1:
+            sources = " and ".join(f"{c.info.distribution} ({c.info.value})" for c in contributions)
+            raise ConfigError(f"type {name!r} is registered twice, by {sources}: uninstall one of them")
+        cls = contributions[0].load()
+        with self._lock:
+            self._loaded[name] = cls
+        return cls
+
+    def _unknown_type_message(self, name: str) -> str:
+        installed = sorted(self._merged())
+        parts = [f"unknown store type {name!r}"]
+        dist = FIRST_PARTY_TYPES.get(name)
+        if dist:
+            parts = [f"type {name} is provided by {dist}: pip install {dist}"]
+        else:
+            close = difflib.get_close_matches(name, installed, n=1)
+            if close:
+                parts.append(f"did you mean {close[0]!r}?")
+        parts.append(f"installed types: {', '.join(installed) or '(none)'}")
+        return "; ".join(parts)
+
+    # Hook plugins -------------------------------------------------------------------------
+
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """The pluggy manager holding every ``storage.plugins`` plugin (loaded on first call)."""
+        with self._lock:
+            if self._manager is None:
+                manager = pluggy.PluginManager("storage")
+                manager.add_hookspecs(HookSpecs)
+                for plugin, name in self._hook_plugins():
+                    manager.register(plugin, name=name)
+                manager.check_pending()
+                self._manager = manager
+            return self._manager
+
+    def _hook_plugins(self) -> Iterable[tuple[Any, str]]:
+        if self.plugins is not None:
+            return [(plugin, f"plugin-{index}") for index, plugin in enumerate(self.plugins)]
+        loaded = []
+        for entry_point in entry_points(group=PLUGINS_GROUP):
+            dist, version = _distribution_of(entry_point)
+            try:
+                loaded.append((entry_point.load(), f"{dist}:{entry_point.name}"))
+            except Exception as err:
+                message = f"plugin {entry_point.name!r} from {dist} {version} failed to import: {err}"
+                self._plugin_failures.append(message)
+                warnings.warn(message, RuntimeWarning, stacklevel=2)
+        return loaded
+
+    def plugin_failures(self) -> list[str]:
+        """Messages for hook plugins that failed to import (they were skipped)."""
+        self.plugin_manager()
+        return list(self._plugin_failures)
+
+    def resolvers(self) -> dict[str, Callable[[str], str]]:
+        """Value resolvers contributed by hook plugins, by scheme."""
+        found: dict[str, Callable[[str], str]] = {}
+
+        def register(scheme: str, resolve: Callable[[str], str]) -> None:
+            if scheme in found:
+                raise ConfigError(f"two plugins register the value resolver {scheme!r}")
+            found[scheme] = resolve
+
+        self.plugin_manager().hook.storage_register_resolvers(register=register)
+        return found
+
+    def wrap_built(self, name: str, store: Any) -> Any:
+        """Pass ``store`` through every ``storage_store_built`` implementation in turn."""
+        caller = self.plugin_manager().hook.storage_store_built
+        for implementation in reversed(caller.get_hookimpls()):
+            offered = {"name": name, "store": store}
+            replacement = implementation.function(**{arg: offered[arg] for arg in implementation.argnames})
+            if replacement is not None:
+                store = replacement
+        return store
+
+
+_default: Optional[Registry] = None
+_default_lock = threading.Lock()
+
+
+def default_registry() -> Registry:
+    """The process-wide registry of installed types and plugins."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Registry()
+        return _default
