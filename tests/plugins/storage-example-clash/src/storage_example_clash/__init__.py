@@ -1,0 +1,1 @@
+"""A plugin that clashes with storage-example and ships a broken type."""
