@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 import signal
 import sqlite3
@@ -78,19 +77,12 @@ def test_four_processes_write_at_once(tmp_path: Path) -> None:
 
 def test_writer_killed_mid_transaction(tmp_path: Path) -> None:
     path = tmp_path / "crash.db"
-    child = subprocess.Popen(
-        [sys.executable, "-c", CRASHER, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert child.stdout is not None
-        lines = [child.stdout.readline().strip() for _ in range(6)]
-        assert lines == [*(f"committed {n}" for n in range(5)), "inside"], child.stderr
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait()
-        assert child.stdout is not None and child.stderr is not None
-        child.stdout.close()
-        child.stderr.close()
+    with subprocess.Popen([sys.executable, "-c", CRASHER, str(path)], stdout=subprocess.PIPE, text=True) as child:
+        try:
+            lines = [child.stdout.readline().strip() for _ in range(6)]  # type: ignore[union-attr]
+            assert lines == [*(f"committed {n}" for n in range(5)), "inside"]
+        finally:
+            child.send_signal(signal.SIGKILL)
     assert child.returncode == -signal.SIGKILL
     with SqliteStore(path) as store:
         assert len(list(store.keys("committed/"))) == 500

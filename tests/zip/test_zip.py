@@ -1,0 +1,408 @@
+"""ZipStore beyond the conformance kit: foreign archives, rewrites, read-only mode, errors."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import threading
+import zipfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from storage.errors import (
+    ConfigError,
+    IntegrityError,
+    InvalidKey,
+    InvalidValue,
+    ObjectNotFound,
+    PermissionDenied,
+    StoreClosed,
+    StoreError,
+    UnsupportedOperation,
+)
+from storage.validation import RESERVED_SEGMENT_PREFIX
+from storage.zip import ZipStore
+
+UNSAFE = ["../evil", "/abs", "a/../b", "x\\y", "./dot"]
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "objects.zip"
+
+
+def members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def leftovers(directory: Path) -> list[str]:
+    return [name for name in os.listdir(directory) if name.startswith(RESERVED_SEGMENT_PREFIX)]
+
+
+@pytest.fixture
+def python_archive(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("d/", b"")
+        archive.writestr("d/stored", b"s" * 100, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("d/deflated", b"d" * 100, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("top", b"t")
+        for name in UNSAFE:
+            archive.writestr(name, b"outside")
+    return path
+
+
+# The seed's usage, overwrite and delete ----------------------------------------------------
+
+
+def test_seed_usage_and_changes_survive_reopen(path: Path) -> None:
+    with ZipStore(path) as store:
+        store.put("a/b", b"1")
+        store.put("c", b"2")
+    assert members(path) == {"a/b": b"1", "c": b"2"}
+    with ZipStore(str(path)) as store:
+        assert store.get("a/b") == b"1"
+        store.put("a/b", b"overwritten")
+        store.delete("c")
+        store.put("new", b"3")
+    assert members(path) == {"a/b": b"overwritten", "new": b"3"}
+    assert leftovers(path.parent) == []
+
+
+def test_flush_writes_and_the_store_stays_usable(path: Path) -> None:
+    store = ZipStore(path)
+    store.put("k", b"v")
+    assert not path.exists()
+    store.flush()
+    assert members(path) == {"k": b"v"}
+    store.put("k", b"w")
+    assert store.get("k") == b"w"
+    store.flush()
+    store.flush()
+    assert members(path) == {"k": b"w"}
+    store.close()
+    with pytest.raises(StoreClosed):
+        store.flush()
+
+
+def test_empty_store_creates_an_empty_archive(path: Path) -> None:
+    with ZipStore(path):
+        pass
+    assert members(path) == {}
+
+
+def test_rewrite_keeps_the_file_mode(path: Path) -> None:
+    with ZipStore(path) as store:
+        store.put("k", b"v")
+    os.chmod(path, 0o640)
+    with ZipStore(path) as store:
+        store.put("k", b"w")
+    assert (path.stat().st_mode & 0o777) == 0o640
+
+
+def test_get_and_exists_never_scan_the_archive(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        for i in range(2000):
+            archive.writestr(f"k/{i}", str(i).encode())
+    store = ZipStore(path, mode="r")
+    store.open()
+
+    def refuse(*args: Any) -> None:
+        raise AssertionError("the archive's member list was scanned")
+
+    for name in ("namelist", "infolist", "getinfo"):
+        monkeypatch.setattr(zipfile.ZipFile, name, refuse)
+    for i in range(0, 2000, 7):
+        assert store.get(f"k/{i}") == str(i).encode()
+        assert store.exists(f"k/{i}")
+        assert not store.exists(f"k/{i}/x")
+    store.close()
+
+
+# Archives made by other tools --------------------------------------------------------------
+
+
+def test_reads_python_zipfile_archives(python_archive: Path) -> None:
+    with ZipStore(python_archive, mode="r") as store:
+        assert sorted(store.keys()) == ["d/deflated", "d/stored", "top"]
+        assert store.get("d/stored") == b"s" * 100
+        assert store.get("d/deflated") == b"d" * 100
+        assert not store.exists("d")
+        assert sorted(store.keys("d/")) == ["d/deflated", "d/stored"]
+
+
+@pytest.mark.parametrize("name", UNSAFE)
+def test_escaping_member_names_are_refused(python_archive: Path, name: str) -> None:
+    with ZipStore(python_archive, mode="r") as store:
+        for call in (store.get, store.exists):
+            with pytest.raises(InvalidKey):
+                call(name)
+        assert name not in list(store.keys())
+
+
+def test_directory_entries_are_not_keys(python_archive: Path) -> None:
+    with ZipStore(python_archive) as store:
+        with pytest.raises(InvalidKey):
+            store.get("d/")
+        with pytest.raises(ObjectNotFound):
+            store.get("d")
+        with pytest.raises(ObjectNotFound):
+            store.delete("d")
+
+
+def test_rewrite_keeps_members_it_does_not_serve(python_archive: Path) -> None:
+    before = members(python_archive)
+    with ZipStore(python_archive) as store:
+        store.put("added", b"+")
+        store.delete("top")
+    after = members(python_archive)
+    expected = {name: data for name, data in before.items() if name != "top"}
+    assert after == {**expected, "added": b"+"}
+    with zipfile.ZipFile(python_archive) as archive:
+        assert archive.getinfo("d/stored").compress_type == zipfile.ZIP_STORED
+        assert archive.getinfo("d/deflated").compress_type == zipfile.ZIP_DEFLATED
+        assert archive.getinfo("d/").is_dir()
+
+
+def test_reads_and_updates_info_zip_archives(tmp_path: Path) -> None:
+    assert shutil.which("zip") and shutil.which("unzip"), "Info-ZIP zip/unzip are needed (apt-get install zip unzip)"
+    tree = tmp_path / "tree"
+    (tree / "sub" / "deeper").mkdir(parents=True)
+    (tree / "empty").mkdir()
+    (tree / "a.txt").write_bytes(b"alpha")
+    (tree / "sub" / "b.bin").write_bytes(bytes(range(256)) * 40)
+    (tree / "sub" / "deeper" / "c").write_bytes(b"")
+    archive = tmp_path / "infozip.zip"
+    subprocess.run(["zip", "-q", "-r", str(archive), "."], cwd=tree, check=True)
+    with zipfile.ZipFile(archive) as check:
+        assert "sub/" in check.namelist() and "empty/" in check.namelist()
+    with ZipStore(archive, mode="r") as store:
+        assert sorted(store.keys()) == ["a.txt", "sub/b.bin", "sub/deeper/c"]
+        assert store.get("sub/b.bin") == bytes(range(256)) * 40
+        assert store.get("sub/deeper/c") == b""
+        assert not store.exists("empty")
+    with ZipStore(archive) as store:
+        store.put("sub/new", b"n")
+        store.delete("a.txt")
+    subprocess.run(["unzip", "-tq", str(archive)], check=True, capture_output=True)
+    listing = subprocess.run(["unzip", "-Z1", str(archive)], check=True, capture_output=True, text=True).stdout
+    assert sorted(listing.split()) == ["empty/", "sub/", "sub/b.bin", "sub/deeper/", "sub/deeper/c", "sub/new"]
+
+
+# Read-only mode ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.put("k", b"new"),
+        lambda s: s.put("fresh", b"new"),
+        lambda s: s.delete("k"),
+        lambda s: s.put_many({"k": b"new"}),
+        lambda s: s.delete_many(["k"]),
+    ],
+)
+def test_read_only_mode_refuses_writes_and_never_changes_the_file(path: Path, call: Any) -> None:
+    with ZipStore(path) as store:
+        store.put("k", b"v")
+    before = path.read_bytes()
+    mtime = path.stat().st_mtime_ns
+    store = ZipStore(path, mode="r")
+    assert not store.capabilities.write and not store.capabilities.delete and store.capabilities.listing
+    with pytest.raises(UnsupportedOperation) as caught:
+        call(store)
+    assert isinstance(caught.value, NotImplementedError)
+    assert store.get("k") == b"v"
+    store.flush()
+    store.close()
+    assert path.read_bytes() == before
+    assert path.stat().st_mtime_ns == mtime
+    assert leftovers(path.parent) == []
+
+
+def test_read_only_mode_needs_an_archive(path: Path) -> None:
+    store = ZipStore(path, mode="r")
+    with pytest.raises(StoreError) as caught:
+        store.get("k")
+    assert "does not exist" in str(caught.value)
+    store.close()
+    assert not path.exists()
+
+
+# Compression -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "compress_type"),
+    [
+        ({"compression": "stored"}, zipfile.ZIP_STORED),
+        ({"compression": zipfile.ZIP_STORED}, zipfile.ZIP_STORED),
+        ({}, zipfile.ZIP_DEFLATED),
+        ({"compression": "DEFLATED", "compresslevel": 9}, zipfile.ZIP_DEFLATED),
+        ({"compression": zipfile.ZIP_DEFLATED, "compresslevel": 0}, zipfile.ZIP_DEFLATED),
+    ],
+)
+def test_compression_options(path: Path, options: dict[str, Any], compress_type: int) -> None:
+    data = b"compress me " * 1000
+    with ZipStore(path, **options) as store:
+        store.put("k", data)
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("k")
+        assert info.compress_type == compress_type
+        assert archive.read("k") == data
+    if compress_type == zipfile.ZIP_DEFLATED and options.get("compresslevel") != 0:
+        assert info.compress_size < len(data) // 10
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"mode": "w"}, {"mode": "x"}, {"compression": "lzma"}, {"compression": 99}, {"compresslevel": 10},
+     {"compresslevel": -1}, {"compresslevel": "9"}, {"compresslevel": True}],
+)
+def test_bad_options_are_config_errors(path: Path, options: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        ZipStore(path, **options)
+    assert not path.exists()
+
+
+# Bad input changes nothing -----------------------------------------------------------------
+
+
+@pytest.fixture
+def saved(path: Path) -> Iterator[ZipStore]:
+    with ZipStore(path) as store:
+        store.put("keep", b"old")
+    store = ZipStore(path)
+    yield store
+    store.close()
+    assert members(path) == {"keep": b"old"}
+
+
+@pytest.mark.parametrize("key", ["/abs", "a/../b", "a//b", "./a", "a/.", "a\\b", "a\x00b", "end/", "", "x" * 256, 5])
+def test_escaping_keys_are_refused_everywhere(saved: ZipStore, key: Any) -> None:
+    for call in (
+        lambda: saved.put(key, b"v"),
+        lambda: saved.get(key),
+        lambda: saved.exists(key),
+        lambda: saved.delete(key),
+        lambda: saved.put_many({"keep": b"new", key: b"v"}),
+        lambda: saved.delete_many(["keep", key]),
+    ):
+        with pytest.raises(InvalidKey):
+            call()
+
+
+@pytest.mark.parametrize("prefix", ["/abs", "../", "a//", "a\\b", 3])
+def test_bad_prefixes_are_refused(saved: ZipStore, prefix: Any) -> None:
+    with pytest.raises(InvalidKey):
+        saved.keys(prefix)
+
+
+@pytest.mark.parametrize("value", ["text", 1, None])
+def test_non_bytes_in_a_batch_changes_nothing(saved: ZipStore, value: Any) -> None:
+    with pytest.raises(InvalidValue):
+        saved.put_many([("keep", b"new"), ("other", b"x"), ("bad", value)])
+    assert saved.get("keep") == b"old"
+    assert not saved.exists("other")
+
+
+# Backend errors become typed errors --------------------------------------------------------
+
+
+def test_corrupt_archive_is_an_integrity_error(path: Path) -> None:
+    path.write_bytes(b"PK\x03\x04 but not really a zip archive" * 10)
+    store = ZipStore(path)
+    with pytest.raises(IntegrityError) as caught:
+        store.exists("k")
+    assert isinstance(caught.value.__cause__, zipfile.BadZipFile)
+    assert str(path) in str(caught.value)
+    store.close()
+    assert path.read_bytes() == b"PK\x03\x04 but not really a zip archive" * 10
+
+
+def test_damaged_member_is_an_integrity_error(path: Path) -> None:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("k", b"A" * 64)
+    raw = path.read_bytes()
+    path.write_bytes(raw.replace(b"A" * 64, b"A" * 63 + b"B"))
+    with ZipStore(path, mode="r") as store:
+        with pytest.raises(IntegrityError) as caught:
+            store.get("k")
+    assert "get" in str(caught.value) and "'k'" in str(caught.value)
+
+
+def test_failed_flush_keeps_the_changes_pending(path: Path) -> None:
+    store = ZipStore(path)
+    store.put("k", b"v")
+    (path / "in-the-way").mkdir(parents=True)
+    with pytest.raises(StoreError) as caught:
+        store.flush()
+    assert isinstance(caught.value.__cause__, OSError) and "flush" in str(caught.value)
+    assert store.get("k") == b"v"
+    assert leftovers(path.parent) == []
+    shutil.rmtree(path)
+    store.close()
+    assert members(path) == {"k": b"v"}
+
+
+def test_failed_replace_keeps_the_old_archive_readable(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ZipStore(path)
+    store.put("old", b"1")
+    store.flush()
+    store.put("new", b"2")
+
+    def refuse(source: str, target: str) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(PermissionDenied):
+        store.flush()
+    monkeypatch.undo()
+    assert store.get("old") == b"1" and store.get("new") == b"2"
+    assert members(path) == {"old": b"1"}
+    assert leftovers(path.parent) == []
+    store.close()
+    assert members(path) == {"old": b"1", "new": b"2"}
+
+
+# Threads and pickling ----------------------------------------------------------------------
+
+
+def test_threads_share_one_store(path: Path) -> None:
+    store = ZipStore(path)
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for i in range(50):
+                store.put(f"t{worker}/{i}", b"v")
+                if i % 10 == 0:
+                    store.flush()
+                    list(store.keys())
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store.close()
+    assert errors == []
+    assert len(members(path)) == 300
+
+
+def test_pickles_configuration_and_reopens(path: Path) -> None:
+    store = ZipStore(path, compression="stored", compresslevel=None)
+    store.put("k", b"v")
+    store.flush()
+    clone = pickle.loads(pickle.dumps(store))
+    assert clone.get("k") == b"v"
+    assert (clone.mode, clone.compression) == ("a", zipfile.ZIP_STORED)
+    clone.close()
+    store.close()
