@@ -1,0 +1,174 @@
+"""``BucketStore``: an S3 bucket as a synchronous store, on boto3."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
+
+import boto3
+
+from storage.errors import StoreError
+from storage.object import ObjectStore
+from storage.s3 import _batch
+from storage.s3._common import BucketStoreMixin
+from storage.s3._plan import batches, page_keys
+from storage.s3._protocol import Plan, ReadBody, Runner, Step
+from storage.s3._settings import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MULTIPART_THRESHOLD,
+    BotocoreConfig,
+    BucketSettings,
+    pick_endpoint,
+)
+
+__all__ = ["BucketStore"]
+
+A = TypeVar("A")
+T = TypeVar("T")
+
+
+class BucketStore(BucketStoreMixin, ObjectStore):
+    """The objects of one S3 (or S3-compatible) bucket; key ``a/b`` is the object ``a/b``.
+
+    Arguments follow the seed: ``s3_url`` (or ``endpoint_url``), ``s3_access_key``,
+    ``s3_secret_key``, ``bucket_name`` and ``botocore_config_kwargs`` (a mapping of
+    ``botocore.config.Config`` options such as ``retries``, ``connect_timeout``,
+    ``read_timeout``, ``s3={"addressing_style": "path"}``, ``max_pool_connections``; a
+    ``Config`` is accepted too). Without keys, boto3's credential chain applies. Objects above
+    ``multipart_threshold`` bytes are uploaded in parts; batch operations keep up to
+    ``max_concurrency`` requests in flight. Pass ``s3_client`` to use a client of your own.
+    """
+
+    def __init__(
+        self,
+        s3_url: Optional[str] = None,
+        s3_access_key: Optional[str] = None,
+        s3_secret_key: Optional[str] = None,
+        bucket_name: Optional[str] = None,
+        botocore_config_kwargs: BotocoreConfig = None,
+        *,
+        endpoint_url: Optional[str] = None,
+        region_name: Optional[str] = None,
+        multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        s3_client: Any = None,
+    ) -> None:
+        settings = BucketSettings.create(
+            bucket_name=bucket_name, endpoint_url=pick_endpoint(s3_url, endpoint_url),
+            s3_access_key=s3_access_key, s3_secret_key=s3_secret_key, botocore_config=botocore_config_kwargs,
+            region_name=region_name, multipart_threshold=multipart_threshold, max_concurrency=max_concurrency,
+            config_name="botocore_config_kwargs",
+        )
+        self._configure(settings, s3_client)
+
+    # Lifecycle ----------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        if self.s3_client is None:
+            session = boto3.session.Session()
+            try:
+                self._adopt(session.client("s3", **self.settings.client_kwargs()))
+            except Exception as err:
+                self._protocol.reraise(err, "open")
+
+    def _close(self) -> None:
+        client = self._release()
+        if client is not None:
+            client.close()
+
+    # Running plans ------------------------------------------------------------------------
+
+    def _execute(self, step: Step) -> Any:
+        if isinstance(step, ReadBody):
+            with closing(step.body) as body:
+                return body.read()
+        return getattr(self.s3_client, step.method)(**step.params)
+
+    def _run(self, operation: str, plan: Plan[T]) -> T:
+        self._ensure_open(operation)
+        runner = Runner(self._protocol, plan)
+        while not runner.done:
+            runner.settle(*self._attempt(runner.step))
+        value: T = runner.value
+        return value
+
+    def _attempt(self, step: Step) -> tuple[Any, Optional[BaseException]]:
+        try:
+            return self._execute(step), None
+        except BaseException as err:
+            return None, err
+
+    def _fan_out(self, function: Callable[[A], T], args: list[A]) -> list[_batch.Outcome[T]]:
+        def settle(arg: A) -> _batch.Outcome[T]:
+            try:
+                return function(arg)
+            except StoreError as err:
+                return err
+
+        if len(args) <= 1:
+            return [settle(arg) for arg in args]
+        with ThreadPoolExecutor(max_workers=min(self.settings.max_concurrency, len(args))) as pool:
+            return list(pool.map(settle, args))
+
+    # Operations ---------------------------------------------------------------------------
+
+    def get(self, key: str) -> bytes:
+        """Return the object at ``key``; ``ObjectNotFound`` if there is none."""
+        return self._run("get", self._protocol.get(key))
+
+    def put(self, key: str, data: Any) -> None:
+        """Store ``data`` (bytes-like) at ``key``, in parts above ``multipart_threshold``."""
+        self._run("put", self._protocol.put(key, data))
+
+    def exists(self, key: str) -> bool:
+        """Return whether an object is stored at ``key`` (a HEAD request)."""
+        return self._run("exists", self._protocol.exists(key))
+
+    def delete(self, key: str) -> None:
+        """Remove the object at ``key``; ``ObjectNotFound`` if there is none."""
+        self._run("delete", self._protocol.delete(key))
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Iterate over the keys under ``prefix``, fetching each page of 1,000 only when needed."""
+        params = self._protocol.list_params(prefix)
+        self._ensure_open("keys")
+        return self._iter_keys(params)
+
+    def _iter_keys(self, params: dict[str, Any]) -> Iterator[str]:
+        pages = self.s3_client.get_paginator("list_objects_v2").paginate(**params)
+        try:
+            for page in pages:
+                yield from page_keys(page)
+        except Exception as err:
+            self._protocol.reraise(err, "keys", params.get("Prefix"))
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """Return ``{key: object}`` for the keys that hold one, fetched concurrently."""
+        wanted = _batch.checked_keys(self._protocol, keys, "get_many")
+        self._ensure_open("get_many")
+        return _batch.found(self.store_name, wanted, self._fan_out(self.get, wanted))
+
+    def put_many(self, items: _batch.Items) -> None:
+        """Store every ``(key, value)`` pair, concurrently; ``PartialFailure`` names failed keys."""
+        pairs = _batch.checked_items(self._protocol, items)
+        self._ensure_open("put_many")
+        outcomes = self._fan_out(lambda pair: self.put(*pair), pairs)
+        _batch.stored(self.store_name, [key for key, _ in pairs], outcomes)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Remove the keys with DeleteObjects, 1,000 a request; absent keys are skipped."""
+        key_batches = list(batches(_batch.checked_keys(self._protocol, keys, "delete_many")))
+        self._ensure_open("delete_many")
+        _batch.deleted(self.store_name, key_batches, self._fan_out(self._delete_batch, key_batches))
+
+    def _delete_batch(self, keys: Sequence[str]) -> dict[str, StoreError]:
+        return self._run("delete_many", self._protocol.delete_batch(list(keys)))
+
+    def presigned_get(self, key: str, expiry: int = 3600) -> str:
+        """Return a URL that fetches ``key`` with a plain HTTP GET for ``expiry`` seconds."""
+        return self._run("presigned_get", self._protocol.presign("get_object", "presigned_get", key, expiry))
+
+    def presigned_put(self, key: str, expiry: int = 3600) -> str:
+        """Return a URL that stores an object at ``key`` with a plain HTTP PUT for ``expiry`` seconds."""
+        return self._run("presigned_put", self._protocol.presign("put_object", "presigned_put", key, expiry))

@@ -1,0 +1,82 @@
+"""A moto S3 server on 127.0.0.1 (a free port) for the session, and a fresh bucket per test."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Callable, Iterator
+
+import boto3
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+from storage.s3 import AsyncBucketStore, BucketStore
+
+ACCESS_KEY = "test-access-key-id"
+SECRET_KEY = "test-secret-access-key-do-not-leak"
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The URL of a moto server speaking S3 over real HTTP."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_admin(s3_endpoint: str) -> Iterator[Any]:
+    """A plain boto3 client on the server, for setting up and inspecting buckets."""
+    client = boto3.session.Session().client(
+        "s3", endpoint_url=s3_endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str, s3_admin: Any) -> Iterator[str]:
+    """The name of a fresh, empty bucket; the server forgets everything after the test."""
+    name = f"test-{uuid.uuid4().hex[:16]}"
+    s3_admin.create_bucket(Bucket=name)
+    yield name
+    requests.post(f"{s3_endpoint}/moto-api/reset", timeout=30).raise_for_status()
+
+
+@pytest.fixture
+def make_store(s3_endpoint: str, bucket: str) -> Iterator[Callable[..., BucketStore]]:
+    """Build ``BucketStore``s on the test bucket (closed after the test); keywords override."""
+    made: list[BucketStore] = []
+
+    def make(**overrides: Any) -> BucketStore:
+        options: dict[str, Any] = {
+            "s3_url": s3_endpoint, "s3_access_key": ACCESS_KEY, "s3_secret_key": SECRET_KEY,
+            "bucket_name": bucket, "region_name": REGION, **overrides,
+        }
+        store = BucketStore(**options)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture
+def make_async_store(s3_endpoint: str, bucket: str) -> Callable[..., AsyncBucketStore]:
+    """Build ``AsyncBucketStore``s on the test bucket; keywords override."""
+
+    def make(**overrides: Any) -> AsyncBucketStore:
+        options: dict[str, Any] = {
+            "bucket_name": bucket, "endpoint_url": s3_endpoint, "s3_access_key": ACCESS_KEY,
+            "s3_secret_key": SECRET_KEY, "region_name": REGION, **overrides,
+        }
+        return AsyncBucketStore(**options)
+
+    return make
