@@ -1,0 +1,489 @@
+"""The one base of every decorator: ``StoreWrapper`` and its async twin ``AsyncStoreWrapper``.
+
+A wrapper forwards every member to the store it wraps, explicitly (never ``__getattr__``), and
+each decorator overrides only what it changes::
+
+    class ShoutingStore(StoreWrapper):
+        def get(self, key):
+            return super().get(key).upper()
+
+Lifecycle passes through: ``open()`` opens the wrapped stores first, then the wrapper;
+``close()`` closes the wrapper, then every wrapped store, even if one of the closes fails.
+``capabilities`` are derived from the wrapped stores, ``validate_stack()`` refuses impossible
+stacks at load time, and ``repr`` shows the chain: ``PrefixStore('p/') -> FilesystemStore('/x')``.
+
+Decorators over several stores (mirroring, caching) subclass ``MultiStoreWrapper`` /
+``AsyncMultiStoreWrapper`` and list their stores in ``wrapped()``.
+
+A store written against the seed's interface (not an ``ObjectStore`` subclass, a ``keys()``
+without a prefix, a ``put`` returning True, a plain ``KeyError`` for a missing key) is adapted
+when it is wrapped: see ``as_store`` and ``as_async_store``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, AsyncIterator, Callable, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence
+
+from storage._base import AsyncObjectStore, Items, ObjectStore
+from storage._lifecycle import OPEN, LifecycleMixin, accepts_prefix
+from storage.capabilities import Capabilities
+from storage.errors import ConfigError, ObjectNotFound, StoreError, UnsupportedOperation
+
+__all__ = [
+    "AsyncMultiStoreWrapper",
+    "AsyncStoreWrapper",
+    "MultiStoreWrapper",
+    "StoreWrapper",
+    "as_async_store",
+    "as_store",
+    "close_all",
+    "open_all",
+]
+
+#: What each capability flag lets a store do, for messages.
+_ABILITY = {
+    "read": "read",
+    "write": "write",
+    "delete": "delete",
+    "listing": "list its keys",
+}
+
+
+# Seed-interface adapters ----------------------------------------------------------------------
+
+
+def _translate(err: Exception, store: str, operation: str, key: Optional[str]) -> Exception:
+    """Map a seed store's plain exception onto the ``storage.errors`` type it means."""
+    if isinstance(err, StoreError):
+        return err
+    if isinstance(err, KeyError):
+        return ObjectNotFound(store=store, operation=operation, key=key)
+    if isinstance(err, NotImplementedError):
+        return UnsupportedOperation(str(err) or "not supported", store=store, operation=operation, key=key)
+    return err
+
+
+def _class_keys_take_prefix(inner: Any) -> bool:
+    method = getattr(type(inner), "keys", None)
+    return method is None or accepts_prefix(method)
+
+
+class _Seed(LifecycleMixin):
+    """What both adapters share: the adapted object, its name, capabilities and repr."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    @property
+    def store_name(self) -> str:
+        """The adapted store's class name."""
+        return type(self.inner).__name__
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Everything, and listing if the store has ``keys``."""
+        return Capabilities(listing=callable(getattr(self.inner, "keys", None)))
+
+    def __repr__(self) -> str:
+        return repr(self.inner)
+
+
+class _SeedStore(_Seed, ObjectStore):
+    """A seed-style sync store (duck-typed, not an ``ObjectStore``) seen through the contract."""
+
+    def _call(self, operation: str, key: Optional[str], *args: Any) -> Any:
+        if self._state != OPEN:
+            self._ensure_open(operation)
+        try:
+            return getattr(self.inner, operation)(*args)
+        except Exception as err:
+            translated = _translate(err, self.store_name, operation, key)
+            if translated is err:
+                raise
+            raise translated from err
+
+    def get(self, key: str) -> Any:
+        """The adapted store's ``get``."""
+        return self._call("get", key, key)
+
+    def put(self, key: str, data: Any) -> None:
+        """The adapted store's ``put``, its return value dropped."""
+        self._call("put", key, key, data)
+
+    def exists(self, key: str) -> bool:
+        """The adapted store's ``exists``."""
+        return bool(self._call("exists", key, key))
+
+    def delete(self, key: str) -> None:
+        """The adapted store's ``delete``."""
+        self._call("delete", key, key)
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """The adapted store's keys under ``prefix``, filtered here if it cannot filter."""
+        if _class_keys_take_prefix(self.inner):
+            return iter(self._call("keys", None, prefix))
+        return (key for key in self._call("keys", None) if key.startswith(prefix))
+
+    def _open(self) -> None:
+        opener = getattr(self.inner, "open", None) or getattr(self.inner, "__enter__", None)
+        if opener is not None:
+            opener()
+
+    def _close(self) -> None:
+        closer = getattr(self.inner, "close", None)
+        if closer is not None:
+            closer()
+        elif hasattr(self.inner, "__exit__"):
+            self.inner.__exit__(None, None, None)
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+class _SeedAsyncStore(_Seed, AsyncObjectStore):
+    """A seed-style async store (duck-typed coroutines) seen through the contract."""
+
+    async def _call(self, operation: str, key: Optional[str], *args: Any) -> Any:
+        if self._state != OPEN:
+            await self._ensure_open(operation)
+        try:
+            return await _maybe_await(getattr(self.inner, operation)(*args))
+        except Exception as err:
+            translated = _translate(err, self.store_name, operation, key)
+            if translated is err:
+                raise
+            raise translated from err
+
+    async def get(self, key: str) -> Any:
+        """The adapted store's ``get``."""
+        return await self._call("get", key, key)
+
+    async def put(self, key: str, data: Any) -> None:
+        """The adapted store's ``put``, its return value dropped."""
+        await self._call("put", key, key, data)
+
+    async def exists(self, key: str) -> bool:
+        """The adapted store's ``exists``."""
+        return bool(await self._call("exists", key, key))
+
+    async def delete(self, key: str) -> None:
+        """The adapted store's ``delete``."""
+        await self._call("delete", key, key)
+
+    async def keys(self, prefix: str = "") -> AsyncIterator[str]:
+        """The adapted store's keys under ``prefix``, filtered here if it cannot filter."""
+        takes_prefix = _class_keys_take_prefix(self.inner)
+        if self._state != OPEN:
+            await self._ensure_open("keys")
+        listing = self.inner.keys(prefix) if takes_prefix else self.inner.keys()
+        if hasattr(listing, "__aiter__"):
+            async for key in listing:
+                if key.startswith(prefix):
+                    yield key
+            return
+        for key in await _maybe_await(listing):
+            if key.startswith(prefix):
+                yield key
+
+    async def _open(self) -> None:
+        opener = getattr(self.inner, "open", None) or getattr(self.inner, "__aenter__", None)
+        if opener is not None:
+            await _maybe_await(opener())
+
+    async def _close(self) -> None:
+        closer = getattr(self.inner, "close", None)
+        if closer is not None:
+            await _maybe_await(closer())
+        elif hasattr(self.inner, "__aexit__"):
+            await self.inner.__aexit__(None, None, None)
+
+def as_store(store: Any) -> ObjectStore:
+    """Return ``store`` if it is an ``ObjectStore``, else an adapter giving it the contract."""
+    return store if isinstance(store, ObjectStore) else _SeedStore(store)
+
+
+def as_async_store(store: Any) -> AsyncObjectStore:
+    """Return ``store`` if it is an ``AsyncObjectStore``, else an adapter giving it the contract."""
+    return store if isinstance(store, AsyncObjectStore) else _SeedAsyncStore(store)
+
+
+# Lifecycle over several stores ---------------------------------------------------------------
+
+
+def _close_quietly(stores: Iterable[Any], close: Callable[[Any], Any]) -> Optional[BaseException]:
+    first: Optional[BaseException] = None
+    for store in stores:
+        try:
+            close(store)
+        except Exception as err:
+            first = first or err
+    return first
+
+
+def open_all(stores: Sequence[ObjectStore]) -> None:
+    """Open ``stores`` in order; if one fails, close those already opened and re-raise."""
+    for index, store in enumerate(stores):
+        try:
+            store.open()
+        except BaseException:
+            _close_quietly(reversed(stores[:index]), lambda s: s.close())
+            raise
+
+
+def close_all(stores: Sequence[ObjectStore]) -> None:
+    """Close every store, even if some fail; then raise the first failure."""
+    error = _close_quietly(stores, lambda s: s.close())
+    if error is not None:
+        raise error
+
+
+async def _async_open_all(stores: Sequence[AsyncObjectStore]) -> None:
+    for index, store in enumerate(stores):
+        try:
+            await store.open()
+        except BaseException:
+            for opened in reversed(stores[:index]):
+                try:
+                    await opened.close()
+                except Exception:
+                    pass
+            raise
+
+
+async def _async_close_all(stores: Sequence[AsyncObjectStore]) -> None:
+    first: Optional[BaseException] = None
+    for store in stores:
+        try:
+            await store.close()
+        except Exception as err:
+            first = first or err
+    if first is not None:
+        raise first
+
+
+# The layer logic both kinds share ------------------------------------------------------------
+
+
+class _Layer(LifecycleMixin):
+    """What a wrapper derives from the stores it wraps; no I/O, so sync and async share it."""
+
+    #: Capability flags a decorator sets on top of what it wraps (e.g. ``{"write": False}``).
+    CAPABILITY_CHANGES: ClassVar[Mapping[str, bool]] = {}
+    #: Capability flags each wrapped store must have: ``{"store": ("write",)}``, by role.
+    REQUIRES: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+
+    def wrapped(self) -> list[tuple[str, Any]]:
+        """The wrapped stores as ``(role, store)`` pairs, bases in opening order."""
+        raise NotImplementedError
+
+    def _wrapped_stores(self) -> list[Any]:
+        return [store for _, store in self.wrapped()]
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What every wrapped store can do, changed by ``CAPABILITY_CHANGES``."""
+        stores = self._wrapped_stores()
+        merged: Capabilities = stores[0].capabilities.merge_all(s.capabilities for s in stores[1:])
+        return merged.replace(**self.CAPABILITY_CHANGES) if self.CAPABILITY_CHANGES else merged
+
+    def requirements(self, role: str) -> tuple[str, ...]:
+        """The capability flags the store in ``role`` must have (``REQUIRES`` by default)."""
+        return self.REQUIRES.get(role, ())
+
+    def validate_stack(self) -> None:
+        """Raise ``ConfigError`` if a wrapped store lacks a capability this layer needs."""
+        for role, store in self.wrapped():
+            for flag in self.requirements(role):
+                if not getattr(store.capabilities, flag):
+                    raise ConfigError(
+                        f"{type(self).__name__} needs its {role} to {_ABILITY.get(flag, flag)}, "
+                        f"but {store!r} cannot",
+                        store=self.store_name, operation="validate_stack",
+                    )
+
+    def repr_args(self) -> str:
+        """The constructor arguments shown in ``repr`` (never a secret)."""
+        return ""
+
+    def __repr__(self) -> str:
+        pairs = self.wrapped()
+        head = f"{type(self).__name__}({self.repr_args()})"
+        if len(pairs) == 1:
+            return f"{head} -> {pairs[0][1]!r}"
+        return f"{head} -> [{', '.join(f'{role}={store!r}' for role, store in pairs)}]"
+
+
+class MultiStoreWrapper(_Layer, ObjectStore):
+    """A sync decorator over the stores ``wrapped()`` lists: lifecycle, capabilities, repr."""
+
+    def open(self) -> None:
+        """Open the wrapped stores, then this one."""
+        if self._state == OPEN:
+            return
+        stores = self._wrapped_stores()
+        open_all(stores)
+        try:
+            super().open()
+        except BaseException:
+            _close_quietly(reversed(stores), lambda s: s.close())
+            raise
+
+    def close(self) -> None:
+        """Close this store, then every wrapped store, even if a close fails."""
+        try:
+            super().close()
+        finally:
+            close_all(self._wrapped_stores())
+
+    def _check(self, operation: str) -> None:
+        """Open on first use; ``StoreClosed`` after ``close()``."""
+        if self._state != OPEN:
+            self._ensure_open(operation)
+
+
+class AsyncMultiStoreWrapper(_Layer, AsyncObjectStore):
+    """An async decorator over the stores ``wrapped()`` lists: lifecycle, capabilities, repr."""
+
+    async def open(self) -> None:
+        """Open the wrapped stores, then this one."""
+        if self._state == OPEN:
+            return
+        stores = self._wrapped_stores()
+        await _async_open_all(stores)
+        try:
+            await super().open()
+        except BaseException:
+            await _async_close_all(list(reversed(stores)))
+            raise
+
+    async def close(self) -> None:
+        """Close this store, then every wrapped store, even if a close fails."""
+        try:
+            await super().close()
+        finally:
+            await _async_close_all(self._wrapped_stores())
+
+    async def _check(self, operation: str) -> None:
+        """Open on first use; ``StoreClosed`` after ``close()``."""
+        if self._state != OPEN:
+            await self._ensure_open(operation)
+
+
+class StoreWrapper(MultiStoreWrapper):
+    """A sync decorator forwarding every member to ``store``; override what you change."""
+
+    def __init__(self, store: Any) -> None:
+        self.store: ObjectStore = as_store(store)
+
+    def wrapped(self) -> list[tuple[str, Any]]:
+        """The one wrapped store."""
+        return [("store", self.store)]
+
+    def get(self, key: str) -> Any:
+        """Return the object at ``key`` from the wrapped store."""
+        self._check("get")
+        return self.store.get(key)
+
+    def put(self, key: str, data: Any) -> None:
+        """Store ``data`` at ``key`` in the wrapped store."""
+        self._check("put")
+        self.store.put(key, data)
+
+    def exists(self, key: str) -> bool:
+        """Return whether the wrapped store holds ``key``."""
+        self._check("exists")
+        return self.store.exists(key)
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` from the wrapped store."""
+        self._check("delete")
+        self.store.delete(key)
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Iterate over the wrapped store's keys under ``prefix``."""
+        self._check("keys")
+        return self.store.keys(prefix)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The wrapped store's ``get_many``, or one ``get`` per key if ``get`` is overridden."""
+        self._check("get_many")
+        if type(self).get is StoreWrapper.get:
+            return self.store.get_many(keys)
+        return super().get_many(keys)
+
+    def put_many(self, items: Items) -> None:
+        """The wrapped store's ``put_many``, or one ``put`` per item if ``put`` is overridden."""
+        self._check("put_many")
+        if type(self).put is StoreWrapper.put:
+            self.store.put_many(items)
+        else:
+            super().put_many(items)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """The wrapped store's ``delete_many``, or one ``delete`` per key if ``delete`` is overridden."""
+        self._check("delete_many")
+        if type(self).delete is StoreWrapper.delete:
+            self.store.delete_many(keys)
+        else:
+            super().delete_many(keys)
+
+
+class AsyncStoreWrapper(AsyncMultiStoreWrapper):
+    """An async decorator forwarding every member to ``store``; override what you change."""
+
+    def __init__(self, store: Any) -> None:
+        self.store: AsyncObjectStore = as_async_store(store)
+
+    def wrapped(self) -> list[tuple[str, Any]]:
+        """The one wrapped store."""
+        return [("store", self.store)]
+
+    async def get(self, key: str) -> Any:
+        """Return the object at ``key`` from the wrapped store."""
+        await self._check("get")
+        return await self.store.get(key)
+
+    async def put(self, key: str, data: Any) -> None:
+        """Store ``data`` at ``key`` in the wrapped store."""
+        await self._check("put")
+        await self.store.put(key, data)
+
+    async def exists(self, key: str) -> bool:
+        """Return whether the wrapped store holds ``key``."""
+        await self._check("exists")
+        return await self.store.exists(key)
+
+    async def delete(self, key: str) -> None:
+        """Remove ``key`` from the wrapped store."""
+        await self._check("delete")
+        await self.store.delete(key)
+
+    async def keys(self, prefix: str = "") -> AsyncIterator[str]:
+        """Iterate over the wrapped store's keys under ``prefix``."""
+        await self._check("keys")
+        async for key in self.store.keys(prefix):
+            yield key
+
+    async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The wrapped store's ``get_many``, or one ``get`` per key if ``get`` is overridden."""
+        await self._check("get_many")
+        if type(self).get is AsyncStoreWrapper.get:
+            return await self.store.get_many(keys)
+        return await super().get_many(keys)
+
+    async def put_many(self, items: Items) -> None:
+        """The wrapped store's ``put_many``, or one ``put`` per item if ``put`` is overridden."""
+        await self._check("put_many")
+        if type(self).put is AsyncStoreWrapper.put:
+            await self.store.put_many(items)
+        else:
+            await super().put_many(items)
+
+    async def delete_many(self, keys: Iterable[str]) -> None:
+        """The wrapped store's ``delete_many``, or one ``delete`` per key if ``delete`` is overridden."""
+        await self._check("delete_many")
+        if type(self).delete is AsyncStoreWrapper.delete:
+            await self.store.delete_many(keys)
+        else:
+            await super().delete_many(keys)

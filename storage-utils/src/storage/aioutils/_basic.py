@@ -1,0 +1,43 @@
+"""AsyncIdentityStore, AsyncReadonlyStore and AsyncWriteonlyStore."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator
+
+from storage.utils._basic import READ_ONLY, WRITE_ONLY, ReadOnlyRules, WriteOnlyRules
+from storage.utils._mixins import refuse
+from storage.wrapper import AsyncStoreWrapper
+
+__all__ = ["AsyncIdentityStore", "AsyncReadonlyStore", "AsyncWriteonlyStore"]
+
+
+class AsyncIdentityStore(AsyncStoreWrapper):
+    """A no-op async store fronting a backing store."""
+
+
+class AsyncReadonlyStore(ReadOnlyRules, AsyncIdentityStore):
+    """Reads pass through; ``put`` and ``delete`` raise ``UnsupportedOperation``."""
+
+    async def put(self, key: str, data: Any) -> None:
+        """Refused: the store is read-only."""
+        refuse(self.store_name, "put", READ_ONLY)
+
+    async def delete(self, key: str) -> None:
+        """Refused: the store is read-only."""
+        refuse(self.store_name, "delete", READ_ONLY)
+
+
+class AsyncWriteonlyStore(WriteOnlyRules, AsyncIdentityStore):
+    """Writes pass through; ``get``, ``exists`` and ``keys`` raise ``UnsupportedOperation``."""
+
+    async def get(self, key: str) -> Any:
+        """Refused: the store is write-only."""
+        refuse(self.store_name, "get", WRITE_ONLY)
+
+    async def exists(self, key: str) -> bool:
+        """Refused: the store is write-only."""
+        refuse(self.store_name, "exists", WRITE_ONLY)
+
+    def keys(self, prefix: str = "") -> AsyncIterator[str]:
+        """Refused: the store is write-only."""
+        refuse(self.store_name, "keys", WRITE_ONLY)

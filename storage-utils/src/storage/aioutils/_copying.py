@@ -1,0 +1,93 @@
+"""async_copy_store, async_sync_stores and async_clear_store: the async twins, same plans."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, AsyncIterator, Callable, Optional
+
+from storage.utils._copying import check_concurrency
+from storage.utils._copyplans import can_stat, clear_plan, copy_plan, sync_plan
+from storage.utils._reports import FAILED, CopyReport, Progress
+from storage.utils._sansio import Plan, arun
+from storage.wrapper import as_async_store
+
+__all__ = ["async_clear_store", "async_copy_store", "async_sync_stores"]
+
+
+async def _settled(key: str, plan: Plan[str]) -> tuple[str, str, Optional[BaseException]]:
+    try:
+        return key, await arun(plan), None
+    except Exception as err:
+        return key, FAILED, err
+
+
+async def _drive(
+    keys: AsyncIterator[str], plan_for: Callable[[str], Plan[str]], report: CopyReport, concurrency: int
+) -> None:
+    """Run one plan per key, at most ``concurrency`` at a time, recording each outcome."""
+    pending: set[asyncio.Future[tuple[str, str, Optional[BaseException]]]] = set()
+    async for key in keys:
+        pending.add(asyncio.ensure_future(_settled(key, plan_for(key))))
+        if len(pending) >= concurrency:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                report.record(*task.result())
+    if pending:
+        for task in (await asyncio.wait(pending))[0]:
+            report.record(*task.result())
+
+
+async def _iterate(keys: list[str]) -> AsyncIterator[str]:
+    for key in keys:
+        yield key
+
+
+async def async_copy_store(
+    from_store: Any,
+    to_store: Any,
+    overwrite: bool = True,
+    *,
+    progress: Optional[Progress] = None,
+    concurrency: int = 8,
+) -> CopyReport:
+    """Copy every object of ``from_store`` into ``to_store``, streaming key by key."""
+    source, target = as_async_store(from_store), as_async_store(to_store)
+    report = CopyReport(progress=progress)
+    await _drive(
+        source.keys(), lambda key: copy_plan(source, target, key, overwrite), report, check_concurrency(concurrency)
+    )
+    return report
+
+
+async def async_sync_stores(
+    from_store: Any,
+    to_store: Any,
+    delete: bool = False,
+    *,
+    progress: Optional[Progress] = None,
+    concurrency: int = 8,
+) -> CopyReport:
+    """Make ``to_store`` hold what ``from_store`` holds: copy new, update changed objects."""
+    source, target = as_async_store(from_store), as_async_store(to_store)
+    report = CopyReport(progress=progress)
+    cheap = can_stat(source, target)
+    seen: set[str] = set()
+
+    def plan_for(key: str) -> Plan[str]:
+        seen.add(key)
+        return sync_plan(source, target, key, cheap)
+
+    await _drive(source.keys(), plan_for, report, check_concurrency(concurrency))
+    if delete:
+        extra = [key async for key in target.keys() if key not in seen]
+        await _drive(_iterate(extra), lambda key: clear_plan(target, key), report, concurrency)
+    return report
+
+
+async def async_clear_store(store: Any, *, progress: Optional[Progress] = None, concurrency: int = 8) -> CopyReport:
+    """Delete every object of ``store``; the report counts deleted and failed keys."""
+    target = as_async_store(store)
+    keys = [key async for key in target.keys()]
+    report = CopyReport(progress=progress)
+    await _drive(_iterate(keys), lambda key: clear_plan(target, key), report, check_concurrency(concurrency))
+    return report

@@ -1,0 +1,100 @@
+"""copy_store, sync_stores and clear_store: key by key, with bounded concurrency and a report."""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any, Callable, Iterable, Optional
+
+from storage.errors import ConfigError
+from storage.utils._copyplans import can_stat, clear_plan, copy_plan, sync_plan
+from storage.utils._reports import FAILED, CopyReport, Progress
+from storage.utils._sansio import Plan, run
+from storage.wrapper import as_store
+
+__all__ = ["check_concurrency", "clear_store", "copy_store", "sync_stores"]
+
+
+def check_concurrency(concurrency: int) -> int:
+    """Return ``concurrency`` if it is a positive integer, else raise ``ConfigError``."""
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise ConfigError(f"concurrency must be a positive integer, not {concurrency!r}")
+    return concurrency
+
+
+def _settle(report: CopyReport, key: str, future: Future[str]) -> None:
+    error = future.exception()
+    if error is None:
+        report.record(key, future.result())
+    else:
+        report.record(key, FAILED, error)
+
+
+def _drive(keys: Iterable[str], plan_for: Callable[[str], Plan[str]], report: CopyReport, concurrency: int) -> None:
+    """Run one plan per key, at most ``concurrency`` at a time, recording each outcome."""
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        pending: dict[Future[str], str] = {}
+        for key in keys:
+            pending[pool.submit(run, plan_for(key))] = key
+            if len(pending) >= concurrency:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    _settle(report, pending.pop(future), future)
+        for future in wait(pending).done:
+            _settle(report, pending[future], future)
+
+
+def copy_store(
+    from_store: Any,
+    to_store: Any,
+    overwrite: bool = True,
+    *,
+    progress: Optional[Progress] = None,
+    concurrency: int = 8,
+) -> CopyReport:
+    """Copy every object of ``from_store`` into ``to_store``, streaming key by key.
+
+    With ``overwrite=False`` objects the target already has are left (counted unchanged).
+    A key that fails is counted and named in the report; the others still copy.
+    """
+    source, target = as_store(from_store), as_store(to_store)
+    report = CopyReport(progress=progress)
+    _drive(source.keys(), lambda key: copy_plan(source, target, key, overwrite), report, check_concurrency(concurrency))
+    return report
+
+
+def sync_stores(
+    from_store: Any,
+    to_store: Any,
+    delete: bool = False,
+    *,
+    progress: Optional[Progress] = None,
+    concurrency: int = 8,
+) -> CopyReport:
+    """Make ``to_store`` hold what ``from_store`` holds: copy new, update changed objects.
+
+    Objects are compared cheaply (size, content hash) where both stores offer ``stat`` and by
+    content otherwise. With ``delete=True`` objects only the target has are removed.
+    """
+    source, target = as_store(from_store), as_store(to_store)
+    report = CopyReport(progress=progress)
+    cheap = can_stat(source, target)
+    seen: set[str] = set()
+
+    def plan_for(key: str) -> Plan[str]:
+        seen.add(key)
+        return sync_plan(source, target, key, cheap)
+
+    _drive(source.keys(), plan_for, report, check_concurrency(concurrency))
+    if delete:
+        extra = [key for key in target.keys() if key not in seen]
+        _drive(extra, lambda key: clear_plan(target, key), report, concurrency)
+    return report
+
+
+def clear_store(store: Any, *, progress: Optional[Progress] = None, concurrency: int = 8) -> CopyReport:
+    """Delete every object of ``store``; the report counts deleted and failed keys."""
+    target = as_store(store)
+    keys = list(target.keys())
+    report = CopyReport(progress=progress)
+    _drive(keys, lambda key: clear_plan(target, key), report, check_concurrency(concurrency))
+    return report

@@ -1,0 +1,103 @@
+"""KeyTransformingStore and the key-mapping and key-validating stores built on it."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Optional
+
+from storage.utils._flavours import (
+    UNROUTED,
+    HashPrefix,
+    KeyValidating,
+    Prefix,
+    RegexRouting,
+    RegexValidating,
+    UrlEncoding,
+    UrlValidating,
+)
+from storage.utils._keymaps import KeyTransformer
+from storage.utils._mixins import KeyMapping
+from storage.wrapper import StoreWrapper
+
+__all__ = [
+    "HashPrefixStore",
+    "KeyTransformingStore",
+    "KeyValidatingStore",
+    "PrefixStore",
+    "RegexRoutingStore",
+    "RegexValidatingStore",
+    "UrlEncodingStore",
+    "UrlValidatingStore",
+]
+
+
+class KeyTransformingStore(KeyMapping, StoreWrapper):
+    """Maps every key with ``transformer`` (a ``KeyTransformer``) before the wrapped store sees it.
+
+    ``keys(prefix)`` lists the wrapped store under the transformer's pushed-down prefix and
+    maps the stored keys back, skipping those the transformer did not make.
+    """
+
+    def __init__(self, store: Any, transformer: Optional[KeyTransformer] = None) -> None:
+        super().__init__(store)
+        self._set_key_transformer(transformer)
+
+    def get(self, key: str) -> Any:
+        """Return the object at the mapped key."""
+        return super().get(self._map(key, "get"))
+
+    def put(self, key: str, data: Any) -> None:
+        """Store ``data`` at the mapped key."""
+        super().put(self._map(key, "put"), data)
+
+    def exists(self, key: str) -> bool:
+        """Return whether the mapped key holds an object."""
+        return super().exists(self._map(key, "exists"))
+
+    def delete(self, key: str) -> None:
+        """Remove the object at the mapped key."""
+        super().delete(self._map(key, "delete"))
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Iterate over the caller's keys that start with ``prefix``."""
+        return self._mapped(super().keys(self._list_prefix(prefix)), prefix)
+
+    def _mapped(self, stored_keys: Iterable[str], prefix: str) -> Iterator[str]:
+        for stored in stored_keys:
+            key = self._listed(stored, prefix)
+            if key is not None:
+                yield key
+
+
+class KeyValidatingStore(KeyValidating, KeyTransformingStore):
+    """Refuses keys that ``validator`` rejects, with ``KeyRejected`` (a ``KeyError``)."""
+
+
+class RegexValidatingStore(RegexValidating, KeyTransformingStore):
+    """Accepts only keys that ``re.match`` ``pattern``."""
+
+
+class UrlValidatingStore(UrlValidating, KeyTransformingStore):
+    """Accepts only http and https URLs as keys."""
+
+
+class PrefixStore(Prefix, KeyTransformingStore):
+    """Stores ``key`` as ``prefix + key``; ``keys()`` lists only the keys under the prefix."""
+
+
+class HashPrefixStore(HashPrefix, KeyTransformingStore):
+    """Stores ``key`` under a prefix made of its hash, spreading keys over directories."""
+
+
+class UrlEncodingStore(UrlEncoding, KeyTransformingStore):
+    """Percent-encodes each segment of a key, keeping ``/`` as the hierarchy separator."""
+
+
+class RegexRoutingStore(RegexRouting, KeyTransformingStore):
+    """Maps each key with the transformer of the first route whose pattern matches it."""
+
+    def exists(self, key: str) -> bool:
+        """Return whether the routed key holds an object; False if no route matches."""
+        try:
+            return super().exists(key)
+        except UNROUTED:
+            return False

@@ -1,0 +1,88 @@
+"""Logic written once as plans of store calls, run by a sync or an async driver.
+
+A plan is a generator that yields a ``Call`` (and receives its result, or has its exception
+thrown in) or a list of calls (run together, concurrently by the async driver, and received as
+a list of results or exceptions). ``run`` drives a plan over sync stores, ``arun`` over async
+ones, so every decision a decorator or a copy makes is written once for both twins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Generator, List, Optional, TypeVar, Union
+
+__all__ = ["Call", "Plan", "arun", "run"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Call:
+    """``store.method(*args)``, to be made by a driver."""
+
+    store: Any
+    method: str
+    args: tuple[Any, ...] = ()
+
+
+Step = Union[Call, List[Call]]
+Plan = Generator[Step, Any, T]
+
+
+def _advance(plan: Plan[Any], sent: Any, error: Optional[Exception]) -> tuple[bool, Any]:
+    """Resume ``plan``; return ``(True, value)`` when it finished, else ``(False, next step)``."""
+    try:
+        return False, (plan.throw(error) if error is not None else plan.send(sent))
+    except StopIteration as stop:
+        return True, stop.value
+
+
+def _one(call: Call) -> Any:
+    return getattr(call.store, call.method)(*call.args)
+
+
+def _perform(step: Step) -> tuple[Any, Optional[Exception]]:
+    try:
+        if isinstance(step, list):
+            return [_settled(call) for call in step], None
+        return _one(step), None
+    except Exception as err:
+        return None, err
+
+
+def _settled(call: Call) -> Any:
+    try:
+        return _one(call)
+    except Exception as err:
+        return err
+
+
+def run(plan: Plan[T]) -> T:
+    """Drive ``plan`` over sync stores and return its value."""
+    outcome: tuple[Any, Optional[Exception]] = (None, None)
+    while True:
+        done, step = _advance(plan, *outcome)
+        if done:
+            return step  # type: ignore[no-any-return]
+        outcome = _perform(step)
+
+
+async def _aperform(step: Step) -> tuple[Any, Optional[Exception]]:
+    try:
+        if isinstance(step, list):
+            calls = (_one(call) for call in step)
+            return await asyncio.gather(*calls, return_exceptions=True), None
+        return await _one(step), None
+    except Exception as err:
+        return None, err
+
+
+async def arun(plan: Plan[T]) -> T:
+    """Drive ``plan`` over async stores (lists of calls concurrently) and return its value."""
+    outcome: tuple[Any, Optional[Exception]] = (None, None)
+    while True:
+        done, step = _advance(plan, *outcome)
+        if done:
+            return step  # type: ignore[no-any-return]
+        outcome = await _aperform(step)

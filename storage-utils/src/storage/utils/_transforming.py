@@ -1,0 +1,48 @@
+"""TransformingStore and the value-changing stores built on it (text, gzip, buffer, base64, JSON)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from storage.utils._flavours import Base64, Buffer, Gzip, Json, TextEncoding
+from storage.utils._mixins import ValueMapping
+from storage.utils._transforms import DataTransformer
+from storage.wrapper import StoreWrapper
+
+__all__ = ["Base64Store", "BufferStore", "GzipStore", "JsonStore", "TextEncodingStore", "TransformingStore"]
+
+
+class TransformingStore(ValueMapping, StoreWrapper):
+    """Applies ``transformer`` to values on ``put`` and reverses it on ``get``."""
+
+    def __init__(self, store: Any, transformer: Optional[DataTransformer] = None) -> None:
+        super().__init__(store)
+        self._set_transformer(transformer)
+
+    def get(self, key: str) -> Any:
+        """Return the decoded object at ``key``."""
+        return self._decode(key, super().get(key))
+
+    def put(self, key: str, data: Any) -> None:
+        """Store the encoded ``data`` at ``key``."""
+        super().put(key, self._encode(key, data))
+
+
+class TextEncodingStore(TextEncoding, TransformingStore):
+    """``str`` values, stored as bytes in ``encoding``."""
+
+
+class GzipStore(Gzip, TransformingStore):
+    """Bytes values, stored gzip-compressed."""
+
+
+class BufferStore(Buffer, TransformingStore):
+    """File-like values: ``put`` reads a buffer, ``get`` returns a ``BytesIO``."""
+
+
+class Base64Store(Base64, TransformingStore):
+    """Bytes values, stored base64-encoded."""
+
+
+class JsonStore(Json, TransformingStore):
+    """JSON-compatible values, stored as JSON text in ``encoding``."""
