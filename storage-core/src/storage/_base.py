@@ -7,12 +7,19 @@ every other member is derived here once.
 from __future__ import annotations
 
 import abc
+import asyncio
+import functools
+import inspect
+import io
 import threading
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping, Union
+from typing import Any, AsyncIterator, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 from storage._lifecycle import CLOSED, OPEN, LifecycleMixin, accepts_prefix, derive_capabilities
 from storage.capabilities import Capabilities
-from storage.errors import ObjectNotFound, PartialFailure, StoreError, UnsupportedOperation
+from storage.errors import AlreadyExists, ObjectNotFound, PartialFailure, StoreError, UnsupportedOperation
+from storage.mapping import StoreMapping
+from storage.metadata import ListResult, ObjectInfo, check_range, split_listing
+from storage.streams import AsyncBufferedWriter, AsyncFileAdapter, BufferedObjectWriter
 
 __all__ = ["AsyncObjectStore", "Items", "ObjectStore"]
 
@@ -34,6 +41,52 @@ def raise_partial(operation: str, store: str, failed: dict[str, BaseException], 
             f"{len(failed)} of {len(failed) + len(done)} keys failed: {', '.join(sorted(failed)[:10])}",
             failed=failed, succeeded=done, store=store, operation=operation,
         )
+
+
+def size_of(value: Any) -> int:
+    """The size in bytes of a bytes-like value (``len`` for anything else)."""
+    try:
+        return memoryview(value).nbytes
+    except TypeError:
+        return len(value)
+
+
+def _accepts_if_absent(put: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(put).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == "if_absent" or p.kind == p.VAR_KEYWORD for p in parameters)
+
+
+def _add_if_absent(put: Callable[..., Any]) -> Callable[..., None]:
+    """Give a ``put(key, data)`` written without ``if_absent`` the derived check-then-put."""
+
+    @functools.wraps(put)
+    def wrapped(self: Any, key: str, data: Any, *, if_absent: bool = False) -> None:
+        if not if_absent:
+            put(self, key, data)
+            return
+        with self.__dict__.setdefault("_conditional_lock", threading.Lock()):
+            if self.exists(key):
+                raise AlreadyExists(store=self.store_name, operation="put", key=key)
+            put(self, key, data)
+
+    return wrapped
+
+
+def _add_async_if_absent(put: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(put)
+    async def wrapped(self: Any, key: str, data: Any, *, if_absent: bool = False) -> None:
+        if not if_absent:
+            await put(self, key, data)
+            return
+        async with self.__dict__.setdefault("_conditional_lock", asyncio.Lock()):
+            if await self.exists(key):
+                raise AlreadyExists(store=self.store_name, operation="put", key=key)
+            await put(self, key, data)
+
+    return wrapped
 
 
 def _filter_legacy_keys(legacy: Callable[[Any], Iterable[str]]) -> Callable[..., Iterator[str]]:
@@ -77,6 +130,9 @@ class ObjectStore(LifecycleMixin, abc.ABC):
         keys = cls.__dict__.get("keys")
         if keys is not None and not accepts_prefix(keys):
             cls.keys = _filter_legacy_keys(keys)  # type: ignore[method-assign]
+        put = cls.__dict__.get("put")
+        if put is not None and not getattr(put, "__isabstractmethod__", False) and not _accepts_if_absent(put):
+            cls.put = _add_if_absent(put)  # type: ignore[method-assign]
         derive_capabilities(cls)
 
     @abc.abstractmethod
@@ -84,8 +140,13 @@ class ObjectStore(LifecycleMixin, abc.ABC):
         """Return the object stored at ``key``; ``ObjectNotFound`` if there is none."""
 
     @abc.abstractmethod
-    def put(self, key: str, data: Any) -> None:
-        """Store ``data`` at ``key``, replacing any object there, all or nothing."""
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Store ``data`` at ``key``, replacing any object there, all or nothing.
+
+        With ``if_absent=True`` an existing object is left alone and ``AlreadyExists`` raised.
+        A subclass whose ``put`` lacks ``if_absent`` gets a derived check-then-put (atomic within
+        this process only); ``capabilities.native_conditional_write`` says which one a store has.
+        """
 
     @abc.abstractmethod
     def exists(self, key: str) -> bool:
@@ -131,6 +192,48 @@ class ObjectStore(LifecycleMixin, abc.ABC):
                 continue
             done.append(key)
         raise_partial("delete_many", self.store_name, failed, done)
+
+    def stat(self, key: str) -> ObjectInfo:
+        """Return the size (and, where the backend keeps them, time and etag) of ``key``."""
+        return ObjectInfo(key, size_of(self.get(key)))
+
+    def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """Return bytes ``[start:end)`` of the object (``end=None``: to the end), as slicing does."""
+        start, end = check_range(start, end, self.store_name, key)
+        return bytes(memoryview(self.get(key))[start:end])
+
+    def copy(self, source: str, target: str) -> None:
+        """Store the object at ``source`` also at ``target``, replacing any object there."""
+        self.put(target, self.get(source))
+
+    def rename(self, source: str, target: str) -> None:
+        """Move the object at ``source`` to ``target``, replacing any object there."""
+        if source == target:
+            if not self.exists(source):
+                raise ObjectNotFound(store=self.store_name, operation="rename", key=source)
+            return
+        self.copy(source, target)
+        self.delete(source)
+
+    def open_read(self, key: str) -> BinaryIO:
+        """Return a binary file object reading the object (buffered whole unless the backend streams)."""
+        return io.BytesIO(bytes(self.get(key)))
+
+    def open_write(self, key: str) -> BinaryIO:
+        """Return a binary file object whose content becomes the object at ``key`` on ``close()``.
+
+        Nothing is stored until the file is closed, and nothing at all if a ``with`` block around
+        it raises (or ``discard()`` is called).
+        """
+        return BufferedObjectWriter(lambda data: self.put(key, data))
+
+    def list_dir(self, prefix: str = "") -> ListResult:
+        """Return the immediate children of ``prefix``: object keys and ``/``-ending sub-prefixes."""
+        return split_listing(self.keys(prefix), prefix)
+
+    def as_mapping(self) -> StoreMapping:
+        """Return a ``MutableMapping`` view of this store."""
+        return StoreMapping(self)
 
     def open(self) -> None:
         """Acquire the store's resources (a no-op if it is open)."""
@@ -190,6 +293,9 @@ class AsyncObjectStore(LifecycleMixin, abc.ABC):
         keys = cls.__dict__.get("keys")
         if keys is not None and not accepts_prefix(keys):
             cls.keys = _filter_legacy_async_keys(keys)  # type: ignore[method-assign]
+        put = cls.__dict__.get("put")
+        if put is not None and not getattr(put, "__isabstractmethod__", False) and not _accepts_if_absent(put):
+            cls.put = _add_async_if_absent(put)  # type: ignore[method-assign]
         derive_capabilities(cls)
 
     @abc.abstractmethod
@@ -197,8 +303,11 @@ class AsyncObjectStore(LifecycleMixin, abc.ABC):
         """Return the object stored at ``key``; ``ObjectNotFound`` if there is none."""
 
     @abc.abstractmethod
-    async def put(self, key: str, data: Any) -> None:
-        """Store ``data`` at ``key``, replacing any object there, all or nothing."""
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Store ``data`` at ``key``, replacing any object there, all or nothing.
+
+        With ``if_absent=True`` an existing object is left alone and ``AlreadyExists`` raised.
+        """
 
     @abc.abstractmethod
     async def exists(self, key: str) -> bool:
@@ -244,6 +353,47 @@ class AsyncObjectStore(LifecycleMixin, abc.ABC):
                 continue
             done.append(key)
         raise_partial("delete_many", self.store_name, failed, done)
+
+    async def stat(self, key: str) -> ObjectInfo:
+        """Return the size (and, where the backend keeps them, time and etag) of ``key``."""
+        return ObjectInfo(key, size_of(await self.get(key)))
+
+    async def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """Return bytes ``[start:end)`` of the object (``end=None``: to the end), as slicing does."""
+        start, end = check_range(start, end, self.store_name, key)
+        return bytes(memoryview(await self.get(key))[start:end])
+
+    async def copy(self, source: str, target: str) -> None:
+        """Store the object at ``source`` also at ``target``, replacing any object there."""
+        await self.put(target, await self.get(source))
+
+    async def rename(self, source: str, target: str) -> None:
+        """Move the object at ``source`` to ``target``, replacing any object there."""
+        if source == target:
+            if not await self.exists(source):
+                raise ObjectNotFound(store=self.store_name, operation="rename", key=source)
+            return
+        await self.copy(source, target)
+        await self.delete(source)
+
+    async def open_read(self, key: str) -> AsyncFileAdapter:
+        """Return an async file object (``await f.read()``) reading the object."""
+        return AsyncFileAdapter(io.BytesIO(bytes(await self.get(key))))
+
+    async def open_write(self, key: str) -> AsyncFileAdapter:
+        """Return an async file object whose content becomes the object at ``key`` on ``close()``.
+
+        Nothing is stored until it is closed, and nothing if an ``async with`` block around it raises.
+        """
+
+        async def commit(data: bytes) -> None:
+            await self.put(key, data)
+
+        return AsyncBufferedWriter(commit)
+
+    async def list_dir(self, prefix: str = "") -> ListResult:
+        """Return the immediate children of ``prefix``: object keys and ``/``-ending sub-prefixes."""
+        return split_listing([key async for key in self.keys(prefix)], prefix)
 
     async def open(self) -> None:
         """Acquire the store's resources (a no-op if it is open)."""

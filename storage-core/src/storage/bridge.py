@@ -14,6 +14,8 @@ from typing import Any, AsyncIterator, Callable, ClassVar, Iterable, Iterator, O
 
 from storage._base import AsyncObjectStore, Items, ObjectStore
 from storage.capabilities import Capabilities
+from storage.metadata import ListResult, ObjectInfo
+from storage.streams import AsyncFileAdapter
 
 __all__ = ["SyncBackedAsyncStore"]
 
@@ -70,9 +72,12 @@ class SyncBackedAsyncStore(AsyncObjectStore):
         """Return the object stored at ``key``; ``ObjectNotFound`` if there is none."""
         return await self._call(self.sync_store.get, key)
 
-    async def put(self, key: str, data: Any) -> None:
-        """Store ``data`` at ``key``, replacing any object there, all or nothing."""
-        await self._call(self.sync_store.put, key, data)
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Store ``data`` at ``key`` (``if_absent``: only if no object is there)."""
+        if if_absent:
+            await self._call(functools.partial(self.sync_store.put, key, data, if_absent=True))
+        else:
+            await self._call(self.sync_store.put, key, data)
 
     async def exists(self, key: str) -> bool:
         """Return whether an object is stored at ``key``."""
@@ -103,6 +108,34 @@ class SyncBackedAsyncStore(AsyncObjectStore):
     async def delete_many(self, keys: Iterable[str]) -> None:
         """Remove every key that holds an object; absent keys are skipped."""
         await self._call(self.sync_store.delete_many, list(keys))
+
+    async def stat(self, key: str) -> ObjectInfo:
+        """Return the wrapped store's ``stat``."""
+        return await self._call(self.sync_store.stat, key)
+
+    async def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """Return bytes ``[start:end)`` of the object."""
+        return await self._call(self.sync_store.get_range, key, start, end)
+
+    async def copy(self, source: str, target: str) -> None:
+        """Copy ``source`` to ``target`` in the wrapped store."""
+        await self._call(self.sync_store.copy, source, target)
+
+    async def rename(self, source: str, target: str) -> None:
+        """Move ``source`` to ``target`` in the wrapped store."""
+        await self._call(self.sync_store.rename, source, target)
+
+    async def open_read(self, key: str) -> AsyncFileAdapter:
+        """Return an async reader over the wrapped store's ``open_read``."""
+        return AsyncFileAdapter(await self._call(self.sync_store.open_read, key), self._call)
+
+    async def open_write(self, key: str) -> AsyncFileAdapter:
+        """Return an async writer over the wrapped store's ``open_write``."""
+        return AsyncFileAdapter(await self._call(self.sync_store.open_write, key), self._call)
+
+    async def list_dir(self, prefix: str = "") -> ListResult:
+        """Return the wrapped store's ``list_dir``."""
+        return await self._call(self.sync_store.list_dir, prefix)
 
     async def open(self) -> None:
         """Open the wrapped store."""

@@ -7,6 +7,7 @@ Each error subclasses the builtin that plain Python code would catch::
     ├── AlreadyExists         (FileExistsError) a conditional write found an object
     ├── InvalidKey            (ValueError)      the key cannot name an object here
     │   └── KeyRejected       (KeyError)        refused by a key-validating decorator
+    ├── InvalidRange          (ValueError)      a byte range that selects nothing sensible
     ├── InvalidValue          (TypeError)       the value cannot be stored here
     ├── UnsupportedOperation  (NotImplementedError)
     ├── PermissionDenied      (PermissionError)
@@ -28,6 +29,7 @@ __all__ = [
     "ConfigError",
     "IntegrityError",
     "InvalidKey",
+    "InvalidRange",
     "InvalidValue",
     "KeyRejected",
     "ObjectNotFound",
@@ -113,6 +115,10 @@ class InvalidKey(StoreError, ValueError):
 
 class KeyRejected(InvalidKey, KeyError):
     """A key refused by a key-validating decorator (a ``KeyError``, as in the seed)."""
+
+
+class InvalidRange(StoreError, ValueError):
+    """A byte range that is negative or ends before it starts."""
 
 
 class InvalidValue(StoreError, TypeError):

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
 import secrets
-from typing import Any, Iterator, NoReturn, Union
+import shutil
+import stat as stat_module
+from typing import Any, BinaryIO, Callable, Iterator, NoReturn, Optional, Union
 
 from storage._base import ObjectStore
 from storage._lifecycle import OPEN
 from storage.capabilities import Capabilities
 from storage.errors import (
+    AlreadyExists,
     InvalidKey,
     ObjectNotFound,
     PermissionDenied,
     StoreError,
     UnsupportedOperation,
 )
+from storage.metadata import ListResult, ObjectInfo, check_range, utc_from_timestamp
 from storage.validation import (
     RESERVED_SEGMENT_PREFIX,
     check_bytes,
@@ -26,7 +31,7 @@ from storage.validation import (
     check_path_prefix,
 )
 
-__all__ = ["FilesystemStore", "HashdirStore"]
+__all__ = ["FilesystemStore", "HashdirStore", "fsync_directory"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -35,7 +40,8 @@ _MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
 _PUT_ATTEMPTS = 8
 
 
-def _fsync_directory(path: str) -> None:
+def fsync_directory(path: str) -> None:
+    """Flush a directory's entries (new, renamed or removed files) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -50,6 +56,10 @@ class FilesystemStore(ObjectStore):
     readers see the old or the new object, never part of one. With ``fsync=True`` the data and
     the directory entry are flushed to disk before ``put`` returns.
     """
+
+    CAPABILITIES = Capabilities(
+        native_range=True, native_conditional_write=True, native_copy=True, native_metadata=True
+    )
 
     def __init__(self, root_path: PathLike, fsync: bool = False) -> None:
         self.root_path = os.path.abspath(os.fspath(root_path))
@@ -97,14 +107,13 @@ class FilesystemStore(ObjectStore):
             self._ensure_open("exists")
         return os.path.isfile(self._path_for(key, "exists"))
 
-    def put(self, key: str, data: Any) -> None:
-        """Write ``data`` to a temporary file, then move it over the object at ``key``."""
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Write ``data`` to a temporary file, then move it over (or, ``if_absent``, link it to) ``key``."""
         if self._state != OPEN:
             self._ensure_open("put")
         path = self._path_for(key, "put")
         view = check_bytes(data, self.store_name, key)
-        directory = path.rpartition("/")[0]
-        fd, temp_path = self._create_temp(directory, key)
+        fd, temp_path = self._create_temp(path.rpartition("/")[0], key)
         try:
             try:
                 self._write_all(fd, view)
@@ -112,21 +121,39 @@ class FilesystemStore(ObjectStore):
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(temp_path, path)
         except BaseException as err:
-            try:
-                os.unlink(temp_path)
-            except OSError:
-                pass
-            if isinstance(err, IsADirectoryError):
-                raise InvalidKey(
-                    "a directory of other keys is in the way", store=self.store_name, operation="put", key=key
-                ) from err
+            self._discard_temp(temp_path)
             if isinstance(err, OSError):
                 self._fail(err, "put", key)
             raise
+        self._commit(temp_path, path, key, "put", if_absent)
+
+    def _commit(self, temp_path: str, path: str, key: str, operation: str, if_absent: bool = False) -> None:
+        """Make the complete temporary file the object at ``path``; remove it on failure."""
+        try:
+            if if_absent:
+                os.link(temp_path, path)
+                os.unlink(temp_path)
+            else:
+                os.replace(temp_path, path)
+        except OSError as err:
+            self._discard_temp(temp_path)
+            if os.path.isdir(path):
+                raise InvalidKey(
+                    "a directory of other keys is in the way", store=self.store_name, operation=operation, key=key
+                ) from err
+            if isinstance(err, FileExistsError):
+                raise AlreadyExists(store=self.store_name, operation=operation, key=key) from err
+            self._fail(err, operation, key)
         if self.fsync:
-            _fsync_directory(directory)
+            fsync_directory(path.rpartition("/")[0])
+
+    @staticmethod
+    def _discard_temp(temp_path: str) -> None:
+        try:
+            os.unlink(temp_path)
+        except OSError:
+            pass
 
     def _create_temp(self, directory: str, key: str) -> tuple[int, str]:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -184,6 +211,125 @@ class FilesystemStore(ObjectStore):
                 return
             directory = directory.rpartition("/")[0]
 
+    def stat(self, key: str) -> ObjectInfo:
+        """Return size, modification time and an etag (mtime and size) of the file holding ``key``."""
+        if self._state != OPEN:
+            self._ensure_open("stat")
+        path = self._path_for(key, "stat")
+        try:
+            info = os.stat(path)
+        except OSError as err:
+            self._fail(err, "stat", key)
+        if not stat_module.S_ISREG(info.st_mode):
+            raise ObjectNotFound(store=self.store_name, operation="stat", key=key)
+        etag = f"{info.st_mtime_ns:x}-{info.st_size:x}"
+        return ObjectInfo(key, info.st_size, utc_from_timestamp(info.st_mtime), etag)
+
+    def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """Return bytes ``[start:end)`` of the file, reading only those."""
+        if self._state != OPEN:
+            self._ensure_open("get_range")
+        path = self._path_for(key, "get_range")
+        start, end = check_range(start, end, self.store_name, key)
+        try:
+            with open(path, "rb") as file:
+                file.seek(start)
+                return file.read(-1 if end is None else end - start)
+        except OSError as err:
+            self._fail(err, "get_range", key)
+
+    def open_read(self, key: str) -> BinaryIO:
+        """Return the file holding ``key``, open for reading."""
+        if self._state != OPEN:
+            self._ensure_open("open_read")
+        path = self._path_for(key, "open_read")
+        try:
+            return open(path, "rb")
+        except OSError as err:
+            self._fail(err, "open_read", key)
+
+    def open_write(self, key: str) -> BinaryIO:
+        """Return a temporary file that replaces the object at ``key`` when closed."""
+        if self._state != OPEN:
+            self._ensure_open("open_write")
+        path = self._path_for(key, "open_write")
+        fd, temp_path = self._create_temp(path.rpartition("/")[0], key)
+        commit = lambda: self._commit(temp_path, path, key, "open_write")  # noqa: E731
+        return _AtomicFileWriter(fd, temp_path, commit, self.fsync)
+
+    def copy(self, source: str, target: str) -> None:
+        """Copy the file of ``source`` through a temporary file over ``target``."""
+        if self._state != OPEN:
+            self._ensure_open("copy")
+        source_path = self._path_for(source, "copy")
+        target_path = self._path_for(target, "copy")
+        try:
+            reader = open(source_path, "rb")  # noqa: SIM115 - closed below
+        except OSError as err:
+            self._fail(err, "copy", source)
+        with reader:
+            fd, temp_path = self._create_temp(target_path.rpartition("/")[0], target)
+            try:
+                with open(fd, "wb") as writer:
+                    shutil.copyfileobj(reader, writer, 1024 * 1024)
+                    if self.fsync:
+                        writer.flush()
+                        os.fsync(writer.fileno())
+            except BaseException as err:
+                self._discard_temp(temp_path)
+                if isinstance(err, OSError):
+                    self._fail(err, "copy", target)
+                raise
+        self._commit(temp_path, target_path, target, "copy")
+
+    def rename(self, source: str, target: str) -> None:
+        """Move the file of ``source`` over ``target`` with one ``os.replace``."""
+        if self._state != OPEN:
+            self._ensure_open("rename")
+        source_path = self._path_for(source, "rename")
+        target_path = self._path_for(target, "rename")
+        if not os.path.isfile(source_path):
+            raise ObjectNotFound(store=self.store_name, operation="rename", key=source)
+        if source_path == target_path:
+            return
+        directory = target_path.rpartition("/")[0]
+        self._make_directories(directory, target)
+        try:
+            os.replace(source_path, target_path)
+        except OSError as err:
+            if os.path.isdir(target_path):
+                raise InvalidKey(
+                    "a directory of other keys is in the way", store=self.store_name, operation="rename", key=target
+                ) from err
+            self._fail(err, "rename", source)
+        if self.fsync:
+            fsync_directory(directory)
+        self._prune(source_path.rpartition("/")[0])
+
+    def list_dir(self, prefix: str = "") -> ListResult:
+        """Return the keys and sub-prefixes directly under ``prefix``, from one directory scan."""
+        if self._state != OPEN:
+            self._ensure_open("list_dir")
+        check_path_prefix(prefix, self.store_name, "list_dir")
+        head, _, partial = prefix.rpartition("/")
+        directory = f"{self.root_path}/{head}" if head else self.root_path
+        base = f"{head}/" if head else ""
+        keys, prefixes = [], []
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if not name.startswith(partial) or name.startswith(RESERVED_SEGMENT_PREFIX):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        prefixes.append(f"{base}{name}/")
+                    else:
+                        keys.append(base + name)
+        except OSError as err:
+            if err.errno not in (errno.ENOENT, errno.ENOTDIR):
+                self._fail(err, "list_dir", prefix)
+        return ListResult(sorted(keys), sorted(prefixes))
+
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Iterate over the keys under ``prefix``, scanning only the directories it selects."""
         if self._state != OPEN:
@@ -223,7 +369,7 @@ class HashdirStore(FilesystemStore):
     non-empty key is accepted; keys cannot be listed, since the hash cannot be reversed.
     """
 
-    CAPABILITIES = Capabilities(listing=False)
+    CAPABILITIES = FilesystemStore.CAPABILITIES.replace(listing=False)
 
     def __init__(self, root_path: PathLike, width: int = 2, depth: int = 3, fsync: bool = False) -> None:
         if width < 1 or depth < 0 or width * depth >= 64:
@@ -249,5 +395,50 @@ class HashdirStore(FilesystemStore):
             "HashdirStore cannot list keys (file names are hashes)", store=self.store_name, operation="keys"
         )
 
+    def list_dir(self, prefix: str = "") -> ListResult:
+        """Always ``UnsupportedOperation``: hashed names cannot be turned back into keys."""
+        raise UnsupportedOperation(
+            "HashdirStore cannot list keys (file names are hashes)", store=self.store_name, operation="list_dir"
+        )
+
     def __repr__(self) -> str:
         return f"HashdirStore({self.root_path!r}, width={self.width}, depth={self.depth})"
+
+
+class _AtomicFileWriter(io.FileIO):
+    """A temporary file that becomes the object when closed, or disappears when discarded."""
+
+    def __init__(self, fd: int, temp_path: str, commit: Callable[[], None], fsync: bool) -> None:
+        super().__init__(fd, "wb", closefd=True)
+        self.temp_path = temp_path
+        self._commit: Optional[Callable[[], None]] = commit
+        self._fsync = fsync
+
+    def close(self) -> None:
+        """Finish the file and make it the object (once)."""
+        commit, self._commit = self._commit, None
+        if commit is None or self.closed:
+            super().close()
+            return
+        try:
+            if self._fsync:
+                os.fsync(self.fileno())
+        finally:
+            super().close()
+        commit()
+
+    def discard(self) -> None:
+        """Close and remove the temporary file; the object is left as it was."""
+        self._commit = None
+        super().close()
+        FilesystemStore._discard_temp(self.temp_path)
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        if exc_type is not None:
+            self.discard()
+        else:
+            self.close()
+
+    def __del__(self) -> None:
+        if not self.closed:
+            self.discard()

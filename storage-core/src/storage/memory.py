@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Iterator, MutableMapping, Optional
 
 from storage._base import ObjectStore
 from storage._lifecycle import OPEN
 from storage.bridge import SyncBackedAsyncStore
-from storage.errors import ObjectNotFound
+from storage.capabilities import Capabilities
+from storage.errors import AlreadyExists, ObjectNotFound
 from storage.validation import check_key
 
 __all__ = ["AsyncDictStore", "DictStore"]
@@ -18,6 +20,9 @@ class DictStore(ObjectStore):
 
     Values are kept as given (not copied or type-checked), as in the seed.
     """
+
+    CAPABILITIES = Capabilities(native_conditional_write=True)
+    _lock = threading.Lock()
 
     def __init__(self, objects: Optional[MutableMapping[str, Any]] = None) -> None:
         self.objects: MutableMapping[str, Any] = {} if objects is None else objects
@@ -35,12 +40,18 @@ class DictStore(ObjectStore):
         except (KeyError, TypeError):
             raise self._missing("get", key) from None
 
-    def put(self, key: str, data: Any) -> None:
-        """Store ``data`` at ``key``."""
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Store ``data`` at ``key`` (``if_absent``: only if no object is there)."""
         if self._state != OPEN:
             self._ensure_open("put")
         check_key(key, self.store_name, "put")
-        self.objects[key] = data
+        if not if_absent:
+            self.objects[key] = data
+            return
+        with self._lock:
+            if key in self.objects:
+                raise AlreadyExists(store=self.store_name, operation="put", key=key)
+            self.objects[key] = data
 
     def exists(self, key: str) -> bool:
         """Return whether an object is stored at ``key``."""

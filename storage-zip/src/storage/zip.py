@@ -32,7 +32,7 @@ from storage.errors import (
     StoreError,
     UnsupportedOperation,
 )
-from storage.fs import _fsync_directory as fsync_directory
+from storage.fs import fsync_directory
 from storage.validation import RESERVED_SEGMENT_PREFIX, check_bytes, check_path_key, check_path_prefix
 
 __all__ = ["AsyncZipStore", "ZipStore"]

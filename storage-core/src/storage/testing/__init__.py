@@ -19,6 +19,7 @@ Class attributes tune the kit: ``bytes_only`` (the store refuses non-bytes value
 from __future__ import annotations
 
 import asyncio
+import datetime
 import os
 import pickle
 from typing import Any, Callable, ClassVar, Iterator, Optional
@@ -29,7 +30,9 @@ from hypothesis import settings
 from storage._base import AsyncObjectStore, ObjectStore
 from storage.capabilities import Capabilities
 from storage.errors import (
+    AlreadyExists,
     InvalidKey,
+    InvalidRange,
     InvalidValue,
     ObjectNotFound,
     StoreError,
@@ -245,6 +248,131 @@ class ObjectStoreTests:
         assert not subject.exists("x/1")
         assert not subject.exists("x/2")
         assert subject.exists("x/3")
+
+    # Beyond get/put -----------------------------------------------------------------------
+
+    def test_stat(self, subject: ObjectStore) -> None:
+        subject.put("dir/key", b"12345")
+        info = subject.stat("dir/key")
+        assert (info.key, info.size) == ("dir/key", 5)
+        assert info.etag is None or isinstance(info.etag, str)
+        if subject.capabilities.native_metadata:
+            assert info.modified is not None
+        if info.modified is not None:
+            assert info.modified.utcoffset() == datetime.timedelta(0)
+            assert abs(datetime.datetime.now(datetime.timezone.utc) - info.modified) < datetime.timedelta(days=1)
+        subject.put("dir/key", b"a longer value")
+        changed = subject.stat("dir/key")
+        assert changed.size == 14
+        assert info.etag is None or changed.etag != info.etag
+        with pytest.raises(ObjectNotFound):
+            subject.stat("missing")
+
+    @pytest.mark.parametrize(
+        ("start", "end"), [(0, None), (0, 0), (2, 5), (5, None), (9, 10), (9, 100), (100, None), (3, 3), (0, 10)]
+    )
+    def test_get_range(self, subject: ObjectStore, start: int, end: Optional[int]) -> None:
+        data = b"0123456789"
+        subject.put("range", data)
+        assert bytes(subject.get_range("range", start, end)) == data[start:end]
+
+    def test_get_range_refuses_bad_ranges(self, subject: ObjectStore) -> None:
+        subject.put("range", b"0123456789")
+        for start, end in [(-1, None), (5, 2), ("a", None), (0, "z"), (1.5, None)]:
+            with pytest.raises(InvalidRange) as caught:
+                subject.get_range("range", start, end)  # type: ignore[arg-type]
+            assert isinstance(caught.value, ValueError)
+        with pytest.raises(ObjectNotFound):
+            subject.get_range("missing", 0, 1)
+
+    def test_copy(self, subject: ObjectStore) -> None:
+        subject.put("source", b"original")
+        subject.put("deep/target", b"to be replaced")
+        subject.copy("source", "deep/target")
+        subject.copy("source", "other/copy")
+        assert _as_bytes(subject.get("deep/target")) == b"original"
+        assert _as_bytes(subject.get("other/copy")) == b"original"
+        assert _as_bytes(subject.get("source")) == b"original"
+        with pytest.raises(ObjectNotFound):
+            subject.copy("missing", "anything")
+        assert not subject.exists("anything")
+
+    def test_rename(self, subject: ObjectStore) -> None:
+        subject.put("a/source", b"moving")
+        subject.put("target", b"to be replaced")
+        subject.rename("a/source", "target")
+        assert not subject.exists("a/source")
+        assert _as_bytes(subject.get("target")) == b"moving"
+        subject.rename("target", "b/c/moved")
+        assert _as_bytes(subject.get("b/c/moved")) == b"moving"
+        subject.rename("b/c/moved", "b/c/moved")
+        assert _as_bytes(subject.get("b/c/moved")) == b"moving"
+        with pytest.raises(ObjectNotFound):
+            subject.rename("missing", "anything")
+        assert not subject.exists("anything")
+
+    def test_put_if_absent(self, subject: ObjectStore) -> None:
+        subject.put("key", b"first", if_absent=True)
+        with pytest.raises(AlreadyExists) as caught:
+            subject.put("key", b"second", if_absent=True)
+        assert isinstance(caught.value, FileExistsError)
+        assert _as_bytes(subject.get("key")) == b"first"
+        subject.delete("key")
+        subject.put("key", b"third", if_absent=True)
+        assert _as_bytes(subject.get("key")) == b"third"
+
+    def test_streaming_write_and_read(self, subject: ObjectStore) -> None:
+        chunks = [os.urandom(100_000), b"", os.urandom(3), os.urandom(200_000)]
+        with subject.open_write("stream/object") as writer:
+            for chunk in chunks:
+                writer.write(chunk)
+        expected = b"".join(chunks)
+        assert _as_bytes(subject.get("stream/object")) == expected
+        with subject.open_read("stream/object") as reader:
+            parts = [reader.read(65536)]
+            while parts[-1]:
+                parts.append(reader.read(65536))
+        assert b"".join(parts) == expected
+        with pytest.raises(ObjectNotFound):
+            subject.open_read("missing")
+
+    def test_streaming_write_is_discarded_on_error(self, subject: ObjectStore) -> None:
+        subject.put("kept", b"old")
+        with pytest.raises(RuntimeError), subject.open_write("kept") as writer:
+            writer.write(b"new and partial")
+            raise RuntimeError("interrupted")
+        with pytest.raises(RuntimeError), subject.open_write("fresh") as writer:
+            writer.write(b"partial")
+            raise RuntimeError("interrupted")
+        assert _as_bytes(subject.get("kept")) == b"old"
+        assert not subject.exists("fresh")
+
+    def test_list_dir(self, listing: ObjectStore) -> None:
+        for key in NESTED_KEYS:
+            listing.put(key, b"v")
+        top = listing.list_dir()
+        assert (top.keys, top.prefixes) == (["dirt", "top"], ["dir/", "other/", "ünï/"])
+        below = listing.list_dir("dir/")
+        assert (below.keys, below.prefixes) == (["dir/a", "dir/b"], ["dir/sub/"])
+        partial = listing.list_dir("di")
+        assert (partial.keys, partial.prefixes) == (["dirt"], ["dir/"])
+        empty = listing.list_dir("nothing/")
+        assert (empty.keys, empty.prefixes) == ([], [])
+
+    def test_as_mapping(self, subject: ObjectStore) -> None:
+        mapping = subject.as_mapping()
+        mapping["k"] = b"v"
+        assert _as_bytes(mapping["k"]) == b"v"
+        assert "k" in mapping and "missing" not in mapping
+        assert mapping.get("missing") is None
+        with pytest.raises(KeyError):
+            mapping["missing"]
+        if subject.capabilities.listing:
+            assert list(mapping) == ["k"] and len(mapping) == 1
+        del mapping["k"]
+        assert "k" not in mapping
+        with pytest.raises(KeyError):
+            del mapping["k"]
 
     # Lifecycle ----------------------------------------------------------------------------
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Awaitable, BinaryIO, Callable, Iterable, Iterator, Optional, TypeVar, cast
 
 from storage._base import AsyncObjectStore, Items, ObjectStore
 from storage.capabilities import Capabilities
+from storage.metadata import ListResult, ObjectInfo
 
 T = TypeVar("T")
 
@@ -31,9 +32,37 @@ class BlockingStore(ObjectStore):
         """``await inner.get(key)``."""
         return self.run(self.inner.get(key))
 
-    def put(self, key: str, data: Any) -> None:
-        """``await inner.put(key, data)``."""
-        self.run(self.inner.put(key, data))
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """``await inner.put(key, data, if_absent=...)``."""
+        self.run(self.inner.put(key, data, if_absent=if_absent))
+
+    def stat(self, key: str) -> ObjectInfo:
+        """``await inner.stat(key)``."""
+        return cast(ObjectInfo, self.run(self.inner.stat(key)))
+
+    def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """``await inner.get_range(key, start, end)``."""
+        return bytes(self.run(self.inner.get_range(key, start, end)))
+
+    def copy(self, source: str, target: str) -> None:
+        """``await inner.copy(source, target)``."""
+        self.run(self.inner.copy(source, target))
+
+    def rename(self, source: str, target: str) -> None:
+        """``await inner.rename(source, target)``."""
+        self.run(self.inner.rename(source, target))
+
+    def list_dir(self, prefix: str = "") -> ListResult:
+        """``await inner.list_dir(prefix)``."""
+        return cast(ListResult, self.run(self.inner.list_dir(prefix)))
+
+    def open_read(self, key: str) -> BinaryIO:
+        """A blocking view of ``await inner.open_read(key)``."""
+        return cast(BinaryIO, _BlockingFile(self.run(self.inner.open_read(key)), self.run))
+
+    def open_write(self, key: str) -> BinaryIO:
+        """A blocking view of ``await inner.open_write(key)``."""
+        return cast(BinaryIO, _BlockingFile(self.run(self.inner.open_write(key)), self.run))
 
     def exists(self, key: str) -> bool:
         """``await inner.exists(key)``."""
@@ -84,3 +113,29 @@ class BlockingStore(ObjectStore):
 
     def __repr__(self) -> str:
         return f"BlockingStore({self.inner!r})"
+
+
+class _BlockingFile:
+    """Runs the coroutines of an async file object (``read``, ``write``, ``close``, ``discard``)."""
+
+    def __init__(self, file: Any, run: Callable[[Awaitable[Any]], Any]) -> None:
+        self.file = file
+        self.run = run
+
+    def read(self, size: int = -1) -> bytes:
+        return bytes(self.run(self.file.read(size)))
+
+    def write(self, data: Any) -> int:
+        return int(self.run(self.file.write(data)))
+
+    def close(self) -> None:
+        self.run(self.file.close())
+
+    def discard(self) -> None:
+        self.run(self.file.discard())
+
+    def __enter__(self) -> _BlockingFile:
+        return self
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        self.run(self.file.__aexit__(exc_type, *rest))
