@@ -1,0 +1,72 @@
+"""``main()``: run one command and turn every outcome into an exit status and at most one line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from typing import Optional, Sequence
+
+from storage.cli._errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_PIPE,
+    EXIT_USAGE,
+    CliError,
+    describe_os_error,
+    one_line,
+)
+from storage.cli._parser import build_parser
+from storage.cli._session import Session
+from storage.errors import ConfigError, StoreError
+
+__all__ = ["main"]
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that flushing it at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _fail(message: str, code: int, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    sys.stderr.write(f"storage: error: {one_line(message)}\n")
+    return code
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run ``storage`` with ``argv`` (default: the process's arguments); return the exit status."""
+    args = build_parser().parse_args(argv)
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, format="storage: %(name)s: %(message)s")
+    try:
+        with Session(args.config, quiet=args.quiet) as session:
+            code: int = args.run(session, args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_PIPE
+    except KeyboardInterrupt:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write("storage: interrupted\n")
+        return EXIT_INTERRUPTED
+    except CliError as err:
+        return _fail(str(err), err.code, args.debug)
+    except ConfigError as err:
+        return _fail(f"configuration: {err}", EXIT_USAGE, args.debug)
+    except StoreError as err:
+        return _fail(str(err), EXIT_FAILED, args.debug)
+    except OSError as err:
+        return _fail(describe_os_error(err), EXIT_FAILED, args.debug)
+    except Exception as err:
+        hint = "" if args.debug else " (run with --debug for the traceback)"
+        return _fail(f"unexpected {type(err).__name__}: {err}{hint}", EXIT_FAILED, args.debug)
