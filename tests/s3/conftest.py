@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 import uuid
 from typing import Any, Callable, Iterator
@@ -11,7 +13,9 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
+from storage.object import ObjectStore
 from storage.s3 import AsyncBucketStore, BucketStore
+from storage.testing import BlockingStore
 
 ACCESS_KEY = "test-access-key-id"
 SECRET_KEY = "test-secret-access-key-do-not-leak"
@@ -80,3 +84,64 @@ def make_async_store(s3_endpoint: str, bucket: str) -> Callable[..., AsyncBucket
         return AsyncBucketStore(**options)
 
     return make
+
+
+class Twin:
+    """One of the two bucket stores, driven synchronously so one test serves both."""
+
+    def __init__(self, raw: Any, run: Callable[[Any], Any]) -> None:
+        self.raw = raw
+        self.run = run
+        self.store: ObjectStore = raw if isinstance(raw, ObjectStore) else BlockingStore(raw, run)
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the store's method ``name``, awaiting it on the async store."""
+        result = getattr(self.raw, name)(*args, **kwargs)
+        return self.run(result) if inspect.isawaitable(result) else result
+
+    @property
+    def client(self) -> Any:
+        """The store's client (opening the store)."""
+        self.store.open()
+        return self.raw.s3_client
+
+    def on(self, event: str, handler: Callable[..., Any]) -> None:
+        """Register a botocore event handler on the store's client."""
+        self.client.meta.events.register(event, handler)
+
+    def count(self, operation: str) -> list[dict[str, Any]]:
+        """Record the parameters of every ``operation`` request the store makes from now on."""
+        calls: list[dict[str, Any]] = []
+        self.on(f"before-parameter-build.s3.{operation}", lambda params, **_: calls.append(dict(params)))
+        return calls
+
+
+@pytest.fixture(params=["BucketStore", "AsyncBucketStore"])
+def make_twin(
+    request: pytest.FixtureRequest,
+    make_store: Callable[..., BucketStore],
+    make_async_store: Callable[..., AsyncBucketStore],
+) -> Iterator[Callable[..., Twin]]:
+    """Build either store on the test bucket (each test runs with both); keywords override."""
+    loop = asyncio.new_event_loop()
+    made: list[Twin] = []
+
+    def make(**overrides: Any) -> Twin:
+        if request.param == "BucketStore":
+            twin = Twin(make_store(**overrides), lambda value: value)
+        else:
+            twin = Twin(make_async_store(**overrides), loop.run_until_complete)
+        made.append(twin)
+        return twin
+
+    yield make
+    for twin in made:
+        twin.store.close()
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+
+
+@pytest.fixture
+def twin(make_twin: Callable[..., Twin]) -> Twin:
+    """Either store on the fresh test bucket."""
+    return make_twin()
