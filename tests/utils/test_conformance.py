@@ -13,6 +13,7 @@ from storage.fs import FilesystemStore
 from storage.object import AsyncDictStore, DictStore
 from storage.testing import AsyncObjectStoreTests, ObjectStoreTests
 
+
 def accept_all(key: str) -> None:
     """A validator that accepts every key (module level, so stores holding it pickle)."""
 

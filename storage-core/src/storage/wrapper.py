@@ -22,13 +22,14 @@ when it is wrapped: see ``as_store`` and ``as_async_store``.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any, AsyncIterator, Callable, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence
 
 from storage._base import AsyncObjectStore, Items, ObjectStore
 from storage._lifecycle import OPEN, LifecycleMixin, accepts_prefix
 from storage.capabilities import Capabilities
-from storage.errors import ConfigError, ObjectNotFound, StoreError, UnsupportedOperation
+from storage.errors import AlreadyExists, ConfigError, ObjectNotFound, StoreError, UnsupportedOperation
 
 __all__ = [
     "AsyncMultiStoreWrapper",
@@ -47,6 +48,14 @@ _ABILITY = {
     "write": "write",
     "delete": "delete",
     "listing": "list its keys",
+}
+
+
+#: The ``native_*`` capability flags a layer does not pass on, switched off.
+_NOT_NATIVE = {
+    field.name: False
+    for field in dataclasses.fields(Capabilities)
+    if field.name.startswith("native_") and field.name != "native_conditional_write"
 }
 
 
@@ -107,8 +116,10 @@ class _SeedStore(_Seed, ObjectStore):
         """The adapted store's ``get``."""
         return self._call("get", key, key)
 
-    def put(self, key: str, data: Any) -> None:
-        """The adapted store's ``put``, its return value dropped."""
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """The adapted store's ``put``, its return value dropped (``if_absent``: checked first)."""
+        if if_absent and self.exists(key):
+            raise AlreadyExists(store=self.store_name, operation="put", key=key)
         self._call("put", key, key, data)
 
     def exists(self, key: str) -> bool:
@@ -159,8 +170,10 @@ class _SeedAsyncStore(_Seed, AsyncObjectStore):
         """The adapted store's ``get``."""
         return await self._call("get", key, key)
 
-    async def put(self, key: str, data: Any) -> None:
-        """The adapted store's ``put``, its return value dropped."""
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """The adapted store's ``put``, its return value dropped (``if_absent``: checked first)."""
+        if if_absent and await self.exists(key):
+            raise AlreadyExists(store=self.store_name, operation="put", key=key)
         await self._call("put", key, key, data)
 
     async def exists(self, key: str) -> bool:
@@ -282,10 +295,19 @@ class _Layer(LifecycleMixin):
 
     @property
     def capabilities(self) -> Capabilities:
-        """What every wrapped store can do, changed by ``CAPABILITY_CHANGES``."""
-        stores = self._wrapped_stores()
+        """What every wrapped store can do, changed by ``CAPABILITY_CHANGES``.
+
+        The ``native_*`` flags other than conditional writes (``put(if_absent=True)`` is
+        forwarded) are not passed on: what the base does natively (stat, ranges, copy), a layer
+        does through the derived default, which goes through the layer's own ``get``/``put``.
+        """
+        stores = self.capability_sources()
         merged: Capabilities = stores[0].capabilities.merge_all(s.capabilities for s in stores[1:])
-        return merged.replace(**self.CAPABILITY_CHANGES) if self.CAPABILITY_CHANGES else merged
+        return merged.replace(**{**_NOT_NATIVE, **self.CAPABILITY_CHANGES})
+
+    def capability_sources(self) -> list[Any]:
+        """The stores whose capabilities this layer has (all wrapped stores by default)."""
+        return self._wrapped_stores()
 
     def requirements(self, role: str) -> tuple[str, ...]:
         """The capability flags the store in ``role`` must have (``REQUIRES`` by default)."""
@@ -385,10 +407,10 @@ class StoreWrapper(MultiStoreWrapper):
         self._check("get")
         return self.store.get(key)
 
-    def put(self, key: str, data: Any) -> None:
-        """Store ``data`` at ``key`` in the wrapped store."""
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Store ``data`` at ``key`` in the wrapped store (``if_absent``: only if no object is there)."""
         self._check("put")
-        self.store.put(key, data)
+        self.store.put(key, data, if_absent=if_absent)
 
     def exists(self, key: str) -> bool:
         """Return whether the wrapped store holds ``key``."""
@@ -444,10 +466,10 @@ class AsyncStoreWrapper(AsyncMultiStoreWrapper):
         await self._check("get")
         return await self.store.get(key)
 
-    async def put(self, key: str, data: Any) -> None:
-        """Store ``data`` at ``key`` in the wrapped store."""
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Store ``data`` at ``key`` in the wrapped store (``if_absent``: only if no object is there)."""
         await self._check("put")
-        await self.store.put(key, data)
+        await self.store.put(key, data, if_absent=if_absent)
 
     async def exists(self, key: str) -> bool:
         """Return whether the wrapped store holds ``key``."""

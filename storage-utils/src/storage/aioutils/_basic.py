@@ -18,7 +18,7 @@ class AsyncIdentityStore(AsyncStoreWrapper):
 class AsyncReadonlyStore(ReadOnlyRules, AsyncIdentityStore):
     """Reads pass through; ``put`` and ``delete`` raise ``UnsupportedOperation``."""
 
-    async def put(self, key: str, data: Any) -> None:
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Refused: the store is read-only."""
         refuse(self.store_name, "put", READ_ONLY)
 

@@ -41,9 +41,9 @@ class AsyncKeyTransformingStore(KeyMapping, AsyncStoreWrapper):
         """Return the object at the mapped key."""
         return await super().get(self._map(key, "get"))
 
-    async def put(self, key: str, data: Any) -> None:
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` at the mapped key."""
-        await super().put(self._map(key, "put"), data)
+        await super().put(self._map(key, "put"), data, if_absent=if_absent)
 
     async def exists(self, key: str) -> bool:
         """Return whether the mapped key holds an object."""

@@ -37,10 +37,10 @@ class AsyncCachingStore(CachingMixin, AsyncMultiStoreWrapper):
         await self._check("get")
         return await arun(self.logic.get(check_key(key, self.store_name, "get")))
 
-    async def put(self, key: str, data: Any) -> None:
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` in the main store, then in the cache."""
         await self._check("put")
-        await arun(self.logic.put(check_key(key, self.store_name, "put"), data))
+        await arun(self.logic.put(check_key(key, self.store_name, "put"), data, if_absent))
 
     async def exists(self, key: str) -> bool:
         """Return whether the cache or the main store holds ``key``."""
@@ -84,10 +84,10 @@ class AsyncFanoutStore(MirroringMixin, AsyncMultiStoreWrapper):
         await self._check("exists")
         return bool(await arun(self.logic.read("exists", check_key(key, self.store_name, "exists"))))
 
-    async def put(self, key: str, data: Any) -> None:
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` in every child, concurrently."""
         await self._check("put")
-        await arun(self.logic.write("put", check_key(key, self.store_name, "put"), data))
+        await arun(self.logic.write("put", check_key(key, self.store_name, "put"), data, if_absent=if_absent))
 
     async def delete(self, key: str) -> None:
         """Delete ``key`` from every child that has it, concurrently."""

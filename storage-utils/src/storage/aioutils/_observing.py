@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, AsyncIterator, ClassVar, Optional
+from typing import Any, AsyncIterator, Awaitable, ClassVar, Optional
 
 from storage.utils._observe import FALLBACKS, Handlers, Observed, await_handlers
 from storage.wrapper import AsyncStoreWrapper
@@ -21,18 +21,18 @@ class AsyncNotifyingStore(Handlers, AsyncStoreWrapper):
         super().__init__(store)
         self.handlers = []
 
-    async def put(self, key: str, data: Any) -> None:
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data``, then notify."""
-        await self._write(self.PUT, key, data)
+        await self._write(self.PUT, key, super().put(key, data, if_absent=if_absent))
 
     async def delete(self, key: str) -> None:
         """Delete ``key``, then notify."""
-        await self._write(self.DELETE, key)
+        await self._write(self.DELETE, key, super().delete(key))
 
-    async def _write(self, action: str, key: str, *data: Any) -> None:
+    async def _write(self, action: str, key: str, write: Awaitable[None]) -> None:
         error: Optional[Exception] = None
         try:
-            await getattr(super(), action)(key, *data)
+            await write
         except Exception as err:
             error = err
         await await_handlers(self._notify(action, key, error))
@@ -53,10 +53,10 @@ class AsyncLoggingStore(Observed, AsyncStoreWrapper):
             return await super().get(key)
         return FALLBACKS["get"]
 
-    async def put(self, key: str, data: Any) -> None:
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """The wrapped store's ``put``, logged."""
         with self._log("put", key):
-            await super().put(key, data)
+            await super().put(key, data, if_absent=if_absent)
 
     async def exists(self, key: str) -> bool:
         """The wrapped store's ``exists``, logged."""

@@ -46,9 +46,9 @@ class AsyncTransformingStore(ValueMapping, AsyncStoreWrapper):
         """Return the decoded object at ``key``."""
         return await self._apply(self._decode, key, await super().get(key))
 
-    async def put(self, key: str, data: Any) -> None:
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store the encoded ``data`` at ``key``."""
-        await super().put(key, await self._apply(self._encode, key, data))
+        await super().put(key, await self._apply(self._encode, key, data), if_absent=if_absent)
 
 
 class AsyncTextEncodingStore(TextEncoding, AsyncTransformingStore):

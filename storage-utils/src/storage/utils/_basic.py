@@ -34,7 +34,7 @@ class WriteOnlyRules:
 class ReadonlyStore(ReadOnlyRules, IdentityStore):
     """Reads pass through; ``put`` and ``delete`` raise ``UnsupportedOperation``."""
 
-    def put(self, key: str, data: Any) -> None:
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Refused: the store is read-only."""
         refuse(self.store_name, "put", READ_ONLY)
 

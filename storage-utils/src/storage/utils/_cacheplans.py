@@ -154,9 +154,9 @@ class CachingLogic:
                 self._cache_failed("exists", key, err)
         return bool((yield Call(self.main, "exists", (key,))))
 
-    def put(self, key: str, data: Any) -> Plan[None]:
+    def put(self, key: str, data: Any, if_absent: bool) -> Plan[None]:
         """Write the main store, then the cache."""
-        yield Call(self.main, "put", (key, data))
+        yield Call(self.main, "put", (key, data), {"if_absent": if_absent})
         yield from self._fill(key, data)
 
     def delete(self, key: str) -> Plan[None]:

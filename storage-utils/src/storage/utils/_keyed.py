@@ -45,9 +45,9 @@ class KeyTransformingStore(KeyMapping, StoreWrapper):
         """Return the object at the mapped key."""
         return super().get(self._map(key, "get"))
 
-    def put(self, key: str, data: Any) -> None:
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` at the mapped key."""
-        super().put(self._map(key, "put"), data)
+        super().put(self._map(key, "put"), data, if_absent=if_absent)
 
     def exists(self, key: str) -> bool:
         """Return whether the mapped key holds an object."""

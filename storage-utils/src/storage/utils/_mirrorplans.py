@@ -28,9 +28,9 @@ class MirrorLogic:
         """How the children are named in errors: their position and store name."""
         return [f"children[{index}] {child.store_name}" for index, child in enumerate(self.children)]
 
-    def write(self, operation: str, key: str, *args: Any) -> Plan[None]:
+    def write(self, operation: str, key: str, *args: Any, **options: Any) -> Plan[None]:
         """``put`` or ``delete`` on every child; a delete that finds the key nowhere is ObjectNotFound."""
-        results = yield [Call(child, operation, (key, *args)) for child in self.children]
+        results = yield [Call(child, operation, (key, *args), options) for child in self.children]
         names = self.names()
         failed = {name: r for name, r in zip(names, results) if isinstance(r, BaseException)}
         if operation == "delete":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Iterator, Mapping, Optional, Sequence
 
-from storage.capabilities import Capabilities
 from storage.utils._cacheplans import CacheIndex, CachingLogic
 from storage.utils._mirrorplans import MirrorLogic
 from storage.utils._mixins import check_prefix
@@ -31,11 +30,9 @@ class CachingMixin:
         """The main store and the cache store."""
         return [("main_store", self.main_store), ("cache_store", self.cache_store)]
 
-    @property
-    def capabilities(self) -> Capabilities:
-        """What the main store can do."""
-        caps: Capabilities = self.main_store.capabilities
-        return caps
+    def capability_sources(self) -> list[Any]:
+        """The main store: the cache only speeds it up."""
+        return [self.main_store]
 
     def repr_args(self) -> str:
         """The bounds, if any."""
@@ -68,10 +65,10 @@ class CachingStore(CachingMixin, MultiStoreWrapper):
         self._check("get")
         return run(self.logic.get(check_key(key, self.store_name, "get")))
 
-    def put(self, key: str, data: Any) -> None:
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` in the main store, then in the cache."""
         self._check("put")
-        run(self.logic.put(check_key(key, self.store_name, "put"), data))
+        run(self.logic.put(check_key(key, self.store_name, "put"), data, if_absent))
 
     def exists(self, key: str) -> bool:
         """Return whether the cache or the main store holds ``key``."""
@@ -122,10 +119,10 @@ class MirroringStore(MirroringMixin, MultiStoreWrapper):
         self._check("exists")
         return bool(run(self.logic.read("exists", check_key(key, self.store_name, "exists"))))
 
-    def put(self, key: str, data: Any) -> None:
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` in every child."""
         self._check("put")
-        run(self.logic.write("put", check_key(key, self.store_name, "put"), data))
+        run(self.logic.write("put", check_key(key, self.store_name, "put"), data, if_absent=if_absent))
 
     def delete(self, key: str) -> None:
         """Delete ``key`` from every child that has it."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Iterator, Optional
+from typing import Any, Callable, ClassVar, Iterator, Optional
 
 from storage.utils._observe import FALLBACKS, Handlers, Observed
 from storage.wrapper import StoreWrapper
@@ -21,18 +21,18 @@ class NotifyingStore(Handlers, StoreWrapper):
         super().__init__(store)
         self.handlers = []
 
-    def put(self, key: str, data: Any) -> None:
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data``, then notify."""
-        self._write(self.PUT, key, data)
+        self._write(self.PUT, key, lambda: super(NotifyingStore, self).put(key, data, if_absent=if_absent))
 
     def delete(self, key: str) -> None:
         """Delete ``key``, then notify."""
-        self._write(self.DELETE, key)
+        self._write(self.DELETE, key, lambda: super(NotifyingStore, self).delete(key))
 
-    def _write(self, action: str, key: str, *data: Any) -> None:
+    def _write(self, action: str, key: str, write: Callable[[], None]) -> None:
         error: Optional[Exception] = None
         try:
-            getattr(super(), action)(key, *data)
+            write()
         except Exception as err:
             error = err
         self._notify(action, key, error)
@@ -53,10 +53,10 @@ class LoggingStore(Observed, StoreWrapper):
             return super().get(key)
         return FALLBACKS["get"]
 
-    def put(self, key: str, data: Any) -> None:
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """The wrapped store's ``put``, logged."""
         with self._log("put", key):
-            super().put(key, data)
+            super().put(key, data, if_absent=if_absent)
 
     def exists(self, key: str) -> bool:
         """The wrapped store's ``exists``, logged."""

@@ -9,8 +9,8 @@ ones, so every decision a decorator or a copy makes is written once for both twi
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from typing import Any, Generator, List, Optional, TypeVar, Union
+from dataclasses import dataclass, field
+from typing import Any, Generator, List, Mapping, Optional, TypeVar, Union
 
 __all__ = ["Call", "Plan", "arun", "run"]
 
@@ -24,6 +24,7 @@ class Call:
     store: Any
     method: str
     args: tuple[Any, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 Step = Union[Call, List[Call]]
@@ -39,7 +40,7 @@ def _advance(plan: Plan[Any], sent: Any, error: Optional[Exception]) -> tuple[bo
 
 
 def _one(call: Call) -> Any:
-    return getattr(call.store, call.method)(*call.args)
+    return getattr(call.store, call.method)(*call.args, **call.options)
 
 
 def _perform(step: Step) -> tuple[Any, Optional[Exception]]:

@@ -23,9 +23,9 @@ class TransformingStore(ValueMapping, StoreWrapper):
         """Return the decoded object at ``key``."""
         return self._decode(key, super().get(key))
 
-    def put(self, key: str, data: Any) -> None:
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store the encoded ``data`` at ``key``."""
-        super().put(key, self._encode(key, data))
+        super().put(key, self._encode(key, data), if_absent=if_absent)
 
 
 class TextEncodingStore(TextEncoding, TransformingStore):

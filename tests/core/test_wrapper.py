@@ -1,0 +1,266 @@
+"""storage.wrapper: explicit forwarding, lifecycle pass-through, capabilities, validation, repr, seed adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from typing import Any, ClassVar, Mapping
+
+import pytest
+
+from storage.capabilities import Capabilities
+from storage.errors import ConfigError, ObjectNotFound, StoreClosed, UnsupportedOperation
+from storage.fs import FilesystemStore, HashdirStore
+from storage.object import AsyncDictStore, DictStore
+from storage.testing import AsyncObjectStoreTests, ObjectStoreTests
+from storage.wrapper import AsyncStoreWrapper, MultiStoreWrapper, StoreWrapper, as_async_store, as_store
+
+
+class Counting(DictStore):
+    """Counts how often it is really opened and closed."""
+
+    def __init__(self, log: list[str], name: str = "base", fail_close: bool = False) -> None:
+        super().__init__()
+        self.log = log
+        self.name = name
+        self.fail_close = fail_close
+
+    def _open(self) -> None:
+        self.log.append(f"open {self.name}")
+
+    def _close(self) -> None:
+        self.log.append(f"close {self.name}")
+        if self.fail_close:
+            raise RuntimeError(f"{self.name} close failed")
+
+
+class Layer(StoreWrapper):
+    def __init__(self, store: Any, log: list[str], name: str, fail_close: bool = False) -> None:
+        super().__init__(store)
+        self.log, self.name, self.fail_close = log, name, fail_close
+
+    def _open(self) -> None:
+        self.log.append(f"open {self.name}")
+
+    def _close(self) -> None:
+        self.log.append(f"close {self.name}")
+        if self.fail_close:
+            raise RuntimeError(f"{self.name} close failed")
+
+
+class Pair(MultiStoreWrapper):
+    def __init__(self, first: Any, second: Any) -> None:
+        self.first, self.second = first, second
+
+    def wrapped(self) -> list[tuple[str, Any]]:
+        return [("first", self.first), ("second", self.second)]
+
+    def get(self, key: str) -> Any:
+        return self.first.get(key)
+
+    def put(self, key: str, data: Any) -> None:
+        self.first.put(key, data)
+
+    def exists(self, key: str) -> bool:
+        return bool(self.first.exists(key))
+
+    def delete(self, key: str) -> None:
+        self.first.delete(key)
+
+
+class TestStoreWrapperOverDict(ObjectStoreTests):
+    bytes_only = False
+
+    @pytest.fixture
+    def store(self) -> Any:
+        return StoreWrapper(DictStore())
+
+
+class TestStoreWrapperOverFilesystem(ObjectStoreTests):
+    @pytest.fixture
+    def store(self, tmp_path: Any) -> Any:
+        return StoreWrapper(StoreWrapper(FilesystemStore(tmp_path)))
+
+
+class TestAsyncStoreWrapper(AsyncObjectStoreTests):
+    bytes_only = False
+
+    @pytest.fixture
+    def store(self) -> Any:
+        return AsyncStoreWrapper(AsyncDictStore())
+
+
+def test_open_bases_first_close_wrappers_first() -> None:
+    log: list[str] = []
+    top = Layer(Layer(Counting(log), log, "middle"), log, "top")
+    with top:
+        top.put("k", b"v")
+    assert log == ["open base", "open middle", "open top", "close top", "close middle", "close base"]
+
+
+def test_close_reaches_base_even_if_a_layer_fails() -> None:
+    log: list[str] = []
+    top = Layer(Counting(log), log, "top", fail_close=True)
+    top.open()
+    with pytest.raises(RuntimeError, match="top close failed"):
+        top.close()
+    assert log[-2:] == ["close top", "close base"]
+
+
+def test_lazy_open_and_use_after_close() -> None:
+    log: list[str] = []
+    top = Layer(Counting(log), log, "top")
+    top.put("k", b"v")
+    assert log == ["open base", "open top"]
+    top.close()
+    with pytest.raises(StoreClosed):
+        top.get("k")
+
+
+def test_shared_base_opened_and_closed_once() -> None:
+    log: list[str] = []
+    shared = Counting(log)
+    pair = Pair(Layer(shared, log, "left"), Layer(shared, log, "right", fail_close=True))
+    pair.open()
+    with pytest.raises(RuntimeError):
+        pair.close()
+    assert log.count("open base") == 1 and log.count("close base") == 1
+    assert log.index("close left") < log.index("close base")
+
+
+def test_capabilities_derived_and_changed() -> None:
+    class NoWrite(StoreWrapper):
+        CAPABILITY_CHANGES: ClassVar[Mapping[str, bool]] = {"write": False}
+
+    assert StoreWrapper(HashdirStore("/tmp/unused")).capabilities.listing is False
+    assert NoWrite(DictStore()).capabilities == Capabilities(write=False, native_conditional_write=True)
+    assert Pair(DictStore(), HashdirStore("/tmp/unused")).capabilities.listing is False
+
+
+def test_validate_stack_names_layers() -> None:
+    class NeedsListing(StoreWrapper):
+        REQUIRES: ClassVar[Mapping[str, tuple[str, ...]]] = {"store": ("listing",)}
+
+    NeedsListing(DictStore()).validate_stack()
+    with pytest.raises(ConfigError) as caught:
+        NeedsListing(StoreWrapper(HashdirStore("/x"))).validate_stack()
+    assert "NeedsListing needs its store to list its keys" in str(caught.value)
+    assert "StoreWrapper() -> HashdirStore" in str(caught.value)
+
+
+def test_repr_shows_chain() -> None:
+    class Named(StoreWrapper):
+        def repr_args(self) -> str:
+            return "'p/'"
+
+    assert repr(Named(FilesystemStore("/x"))) == "Named('p/') -> FilesystemStore('/x')"
+    assert repr(Pair(DictStore(), DictStore())).startswith("Pair() -> [first=DictStore(")
+
+
+def test_batches_follow_overridden_single_methods() -> None:
+    class Upper(StoreWrapper):
+        def get(self, key: str) -> Any:
+            return super().get(key).upper()
+
+    base = DictStore({"a": b"x", "b": b"y"})
+    assert Upper(base).get_many(["a", "b", "missing"]) == {"a": b"X", "b": b"Y"}
+    assert StoreWrapper(base).get_many(["a"]) == {"a": b"x"}
+
+
+def test_wrappers_pickle() -> None:
+    clone = pickle.loads(pickle.dumps(StoreWrapper(DictStore({"k": b"v"}))))
+    assert clone.get("k") == b"v"
+
+
+class SeedStore:
+    """A store written against the seed's interface: not an ObjectStore."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.entered = 0
+
+    def __enter__(self) -> SeedStore:
+        self.entered += 1
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.entered -= 1
+
+    def put(self, key: str, data: Any) -> bool:
+        self.data[key] = data
+        return True
+
+    def get(self, key: str) -> Any:
+        return self.data[key]
+
+    def exists(self, key: str) -> bool:
+        return key in self.data
+
+    def delete(self, key: str) -> None:
+        del self.data[key]
+
+    def keys(self) -> Any:
+        return iter(list(self.data))
+
+
+def test_seed_store_adapted() -> None:
+    seed = SeedStore()
+    store = StoreWrapper(seed)
+    assert store.put("a/b", b"1") is None
+    store.put("c", b"2")
+    assert sorted(store.keys()) == ["a/b", "c"]
+    assert list(store.keys("a/")) == ["a/b"]
+    with pytest.raises(ObjectNotFound) as caught:
+        store.get("missing")
+    assert "SeedStore" in str(caught.value)
+    with store:
+        assert seed.entered == 1
+    assert seed.entered == 0
+    assert repr(store).endswith("-> " + repr(seed))
+
+
+def test_seed_store_without_keys() -> None:
+    class NoKeys:
+        def get(self, key: str) -> Any:
+            raise NotImplementedError("write-only")
+
+    store = as_store(NoKeys())
+    assert not store.capabilities.listing
+    with pytest.raises(UnsupportedOperation):
+        store.get("k")
+
+
+def test_seed_async_store_adapted() -> None:
+    class SeedAsync:
+        def __init__(self) -> None:
+            self.data: dict[str, Any] = {}
+
+        async def put(self, key: str, data: Any) -> bool:
+            self.data[key] = data
+            return True
+
+        async def get(self, key: str) -> Any:
+            return self.data[key]
+
+        async def exists(self, key: str) -> bool:
+            return key in self.data
+
+        async def delete(self, key: str) -> None:
+            self.data.pop(key)
+
+        async def keys(self) -> Any:
+            for key in list(self.data):
+                yield key
+
+    async def scenario() -> None:
+        store = AsyncStoreWrapper(SeedAsync())
+        assert await store.put("x/1", b"1") is None
+        await store.put("y", b"2")
+        assert [k async for k in store.keys("x/")] == ["x/1"]
+        with pytest.raises(ObjectNotFound):
+            await store.get("nope")
+        with pytest.raises(ObjectNotFound):
+            await store.delete("nope")
+        assert as_async_store(store) is store
+
+    asyncio.run(scenario())
