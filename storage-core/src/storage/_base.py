@@ -115,6 +115,19 @@ def _filter_legacy_async_keys(legacy: Callable[[Any], Any]) -> Callable[..., Asy
     return keys
 
 
+def _adapt_subclass(
+    cls: type, filter_keys: Callable[[Any], Callable[..., Any]], add_if_absent: Callable[[Any], Callable[..., Any]]
+) -> None:
+    """Adapt a store class written for the seed's interface, then derive its capabilities."""
+    keys = cls.__dict__.get("keys")
+    if keys is not None and not accepts_prefix(keys):
+        cls.keys = filter_keys(keys)
+    put = cls.__dict__.get("put")
+    if put is not None and not getattr(put, "__isabstractmethod__", False) and not _accepts_if_absent(put):
+        cls.put = add_if_absent(put)
+    derive_capabilities(cls)
+
+
 class ObjectStore(LifecycleMixin, abc.ABC):
     """A synchronous key -> bytes store.
 
@@ -127,13 +140,7 @@ class ObjectStore(LifecycleMixin, abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        keys = cls.__dict__.get("keys")
-        if keys is not None and not accepts_prefix(keys):
-            cls.keys = _filter_legacy_keys(keys)  # type: ignore[method-assign]
-        put = cls.__dict__.get("put")
-        if put is not None and not getattr(put, "__isabstractmethod__", False) and not _accepts_if_absent(put):
-            cls.put = _add_if_absent(put)  # type: ignore[method-assign]
-        derive_capabilities(cls)
+        _adapt_subclass(cls, _filter_legacy_keys, _add_if_absent)
 
     @abc.abstractmethod
     def get(self, key: str) -> Any:
@@ -290,13 +297,7 @@ class AsyncObjectStore(LifecycleMixin, abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        keys = cls.__dict__.get("keys")
-        if keys is not None and not accepts_prefix(keys):
-            cls.keys = _filter_legacy_async_keys(keys)  # type: ignore[method-assign]
-        put = cls.__dict__.get("put")
-        if put is not None and not getattr(put, "__isabstractmethod__", False) and not _accepts_if_absent(put):
-            cls.put = _add_async_if_absent(put)  # type: ignore[method-assign]
-        derive_capabilities(cls)
+        _adapt_subclass(cls, _filter_legacy_async_keys, _add_async_if_absent)
 
     @abc.abstractmethod
     async def get(self, key: str) -> Any:

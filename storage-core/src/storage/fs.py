@@ -80,6 +80,12 @@ class FilesystemStore(ObjectStore):
         check_path_key(key, self.store_name, operation)
         return f"{self.root_path}/{key}"
 
+    def _prepare(self, key: str, operation: str) -> str:
+        """Open the store on first use and return the path of ``key``."""
+        if self._state != OPEN:
+            self._ensure_open(operation)
+        return self._path_for(key, operation)
+
     def _fail(self, err: OSError, operation: str, key: str) -> NoReturn:
         where: dict[str, Any] = {"store": self.store_name, "operation": operation, "key": key}
         if isinstance(err, _MISSING):
@@ -92,9 +98,7 @@ class FilesystemStore(ObjectStore):
 
     def get(self, key: str) -> bytes:
         """Return the bytes stored at ``key``; ``ObjectNotFound`` if there is none."""
-        if self._state != OPEN:
-            self._ensure_open("get")
-        path = self._path_for(key, "get")
+        path = self._prepare(key, "get")
         try:
             with open(path, "rb") as file:
                 return file.read()
@@ -103,15 +107,11 @@ class FilesystemStore(ObjectStore):
 
     def exists(self, key: str) -> bool:
         """Return whether a file holds ``key``."""
-        if self._state != OPEN:
-            self._ensure_open("exists")
-        return os.path.isfile(self._path_for(key, "exists"))
+        return os.path.isfile(self._prepare(key, "exists"))
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Write ``data`` to a temporary file, then move it over (or, ``if_absent``, link it to) ``key``."""
-        if self._state != OPEN:
-            self._ensure_open("put")
-        path = self._path_for(key, "put")
+        path = self._prepare(key, "put")
         view = check_bytes(data, self.store_name, key)
         fd, temp_path = self._create_temp(path.rpartition("/")[0], key)
         try:
@@ -190,9 +190,7 @@ class FilesystemStore(ObjectStore):
 
     def delete(self, key: str) -> None:
         """Remove the file holding ``key`` and the directories that this leaves empty."""
-        if self._state != OPEN:
-            self._ensure_open("delete")
-        path = self._path_for(key, "delete")
+        path = self._prepare(key, "delete")
         try:
             os.unlink(path)
         except OSError as err:
@@ -213,9 +211,7 @@ class FilesystemStore(ObjectStore):
 
     def stat(self, key: str) -> ObjectInfo:
         """Return size, modification time and an etag (mtime and size) of the file holding ``key``."""
-        if self._state != OPEN:
-            self._ensure_open("stat")
-        path = self._path_for(key, "stat")
+        path = self._prepare(key, "stat")
         try:
             info = os.stat(path)
         except OSError as err:
@@ -227,9 +223,7 @@ class FilesystemStore(ObjectStore):
 
     def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
         """Return bytes ``[start:end)`` of the file, reading only those."""
-        if self._state != OPEN:
-            self._ensure_open("get_range")
-        path = self._path_for(key, "get_range")
+        path = self._prepare(key, "get_range")
         start, end = check_range(start, end, self.store_name, key)
         try:
             with open(path, "rb") as file:
@@ -240,9 +234,7 @@ class FilesystemStore(ObjectStore):
 
     def open_read(self, key: str) -> BinaryIO:
         """Return the file holding ``key``, open for reading."""
-        if self._state != OPEN:
-            self._ensure_open("open_read")
-        path = self._path_for(key, "open_read")
+        path = self._prepare(key, "open_read")
         try:
             return open(path, "rb")
         except OSError as err:
@@ -250,18 +242,14 @@ class FilesystemStore(ObjectStore):
 
     def open_write(self, key: str) -> BinaryIO:
         """Return a temporary file that replaces the object at ``key`` when closed."""
-        if self._state != OPEN:
-            self._ensure_open("open_write")
-        path = self._path_for(key, "open_write")
+        path = self._prepare(key, "open_write")
         fd, temp_path = self._create_temp(path.rpartition("/")[0], key)
         commit = lambda: self._commit(temp_path, path, key, "open_write")  # noqa: E731
         return _AtomicFileWriter(fd, temp_path, commit, self.fsync)
 
     def copy(self, source: str, target: str) -> None:
         """Copy the file of ``source`` through a temporary file over ``target``."""
-        if self._state != OPEN:
-            self._ensure_open("copy")
-        source_path = self._path_for(source, "copy")
+        source_path = self._prepare(source, "copy")
         target_path = self._path_for(target, "copy")
         try:
             reader = open(source_path, "rb")  # noqa: SIM115 - closed below
@@ -284,9 +272,7 @@ class FilesystemStore(ObjectStore):
 
     def rename(self, source: str, target: str) -> None:
         """Move the file of ``source`` over ``target`` with one ``os.replace``."""
-        if self._state != OPEN:
-            self._ensure_open("rename")
-        source_path = self._path_for(source, "rename")
+        source_path = self._prepare(source, "rename")
         target_path = self._path_for(target, "rename")
         if not os.path.isfile(source_path):
             raise ObjectNotFound(store=self.store_name, operation="rename", key=source)
