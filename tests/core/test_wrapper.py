@@ -16,14 +16,12 @@ from storage.testing import AsyncObjectStoreTests, ObjectStoreTests
 from storage.wrapper import AsyncStoreWrapper, MultiStoreWrapper, StoreWrapper, as_async_store, as_store
 
 
-class Counting(DictStore):
-    """Counts how often it is really opened and closed."""
+class Recording:
+    """Logs when it is really opened and closed; can fail to close."""
 
-    def __init__(self, log: list[str], name: str = "base", fail_close: bool = False) -> None:
-        super().__init__()
-        self.log = log
-        self.name = name
-        self.fail_close = fail_close
+    log: list[str]
+    name: str
+    fail_close: bool
 
     def _open(self) -> None:
         self.log.append(f"open {self.name}")
@@ -34,18 +32,16 @@ class Counting(DictStore):
             raise RuntimeError(f"{self.name} close failed")
 
 
-class Layer(StoreWrapper):
+class Counting(Recording, DictStore):
+    def __init__(self, log: list[str], name: str = "base", fail_close: bool = False) -> None:
+        super().__init__()
+        self.log, self.name, self.fail_close = log, name, fail_close
+
+
+class Layer(Recording, StoreWrapper):
     def __init__(self, store: Any, log: list[str], name: str, fail_close: bool = False) -> None:
         super().__init__(store)
         self.log, self.name, self.fail_close = log, name, fail_close
-
-    def _open(self) -> None:
-        self.log.append(f"open {self.name}")
-
-    def _close(self) -> None:
-        self.log.append(f"close {self.name}")
-        if self.fail_close:
-            raise RuntimeError(f"{self.name} close failed")
 
 
 class Pair(MultiStoreWrapper):

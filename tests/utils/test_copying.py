@@ -108,6 +108,8 @@ def test_async_twins() -> None:
 
 def test_seed_style_stores_are_adapted() -> None:
     class SeedStore:
+        """The seed's interface: no prefix on keys(), put returns True, KeyError when missing."""
+
         def __init__(self) -> None:
             self.data: dict[str, bytes] = {}
 
@@ -115,18 +117,12 @@ def test_seed_style_stores_are_adapted() -> None:
             self.data[key] = data
             return True
 
-        def get(self, key: str) -> bytes:
-            return self.data[key]
-
-        def exists(self, key: str) -> bool:
-            return key in self.data
-
-        def delete(self, key: str) -> None:
-            del self.data[key]
-
-        def keys(self) -> Any:
-            return list(self.data)
+        get = lambda self, key: self.data[key]  # noqa: E731
+        exists = lambda self, key: key in self.data  # noqa: E731
+        delete = lambda self, key: self.data.pop(key)  # noqa: E731
+        keys = lambda self: list(self.data)  # noqa: E731
 
     seed = SeedStore()
-    report = utils.sync_stores(DictStore({"a": b"1"}), seed)
-    assert seed.data == {"a": b"1"} and report.copied == 1
+    report = utils.sync_stores(DictStore({"a": b"1", "b": b"2"}), seed)
+    assert seed.data == {"a": b"1", "b": b"2"} and report.copied == 2
+    assert utils.clear_store(seed).deleted == 2 and seed.data == {}

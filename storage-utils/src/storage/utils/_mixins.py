@@ -24,6 +24,13 @@ def check_prefix(prefix: Any, store: str) -> str:
     return prefix
 
 
+def _arguments(transformer: object) -> str:
+    """``"'p/'"`` for a transformer whose repr is ``PrefixKeyTransformer('p/')``."""
+    text = repr(transformer)
+    match = re.fullmatch(r"\w+\((.*)\)", text, re.S)
+    return match.group(1) if match else text
+
+
 class ValueMapping:
     """Maps values with ``self.transformer`` (a ``DataTransformer``) at the store boundary."""
 
@@ -50,8 +57,10 @@ class ValueMapping:
         return decode(self.transformer, data, self.store_name, key)
 
     def repr_args(self) -> str:
-        """The transformer, unless it is implied by the class."""
-        return "" if type(self).__name__ != "TransformingStore" else repr(self.transformer)
+        """The transformer's settings (the transformer itself for a plain TransformingStore)."""
+        if type(self).__name__.endswith("TransformingStore"):
+            return repr(self.transformer)
+        return _arguments(self.transformer)
 
 
 class KeyMapping:
@@ -87,6 +96,4 @@ class KeyMapping:
 
     def repr_args(self) -> str:
         """The key transformer's settings."""
-        text = repr(self.key_transformer)
-        match = re.fullmatch(r"\w+\((.*)\)", text, re.S)
-        return match.group(1) if match else text
+        return _arguments(self.key_transformer)
