@@ -259,3 +259,11 @@ def test_quiet_and_env_config(run: Run, config: Path) -> None:
     result = run("--quiet", "--config", str(config), "ls", "files")
     assert (result.returncode, result.stderr) == (0, b"")
     assert os.environ.get("STORAGE_CONFIG") != str(config)
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_large_binary_objects_pass_whole_buffered_or_not(run: Run, unbuffered: str) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 7)
+    modes = {"PYTHONUNBUFFERED": unbuffered}
+    assert run("put", "-", "files:large", input=data, extra_env=modes).returncode == 0
+    assert run("cat", "files:large", extra_env=modes).stdout == data

@@ -58,6 +58,14 @@ def _binary(stream: IO[Any]) -> IO[bytes]:
     return binary
 
 
+def _write_all(out: IO[bytes], data: bytes) -> None:
+    """Write all of ``data``: an unbuffered stream (``python -u``) may take only part per call."""
+    view = memoryview(data)
+    while view:
+        written = out.write(view)
+        view = view[len(view) if written is None else written :]
+
+
 def run_cat(session: Session, args: argparse.Namespace) -> int:
     """``cat STORE:KEY...``: the objects' bytes, unchanged, on stdout."""
     addresses = [session.object_address(text) for text in args.addresses]
@@ -65,7 +73,7 @@ def run_cat(session: Session, args: argparse.Namespace) -> int:
     for address in addresses:
         with about(f"cat {address}"):
             data = session.store(address.store).get(address.key)
-        out.write(object_bytes(data, str(address)))
+        _write_all(out, object_bytes(data, str(address)))
     out.flush()
     return EXIT_OK
 

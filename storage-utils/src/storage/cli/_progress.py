@@ -13,6 +13,8 @@ __all__ = ["ProgressBar"]
 
 #: Redraw at most this often (seconds); the last state is always drawn by ``finish()``.
 _INTERVAL = 0.1
+#: The width assumed for a terminal that does not tell its size.
+_DEFAULT_COLUMNS = 80
 
 
 class ProgressBar:
@@ -65,9 +67,10 @@ class ProgressBar:
     def draw(self) -> None:
         """Redraw the line in place."""
         try:
-            width = os.get_terminal_size(self.stream.fileno()).columns - 1
+            columns = os.get_terminal_size(self.stream.fileno()).columns
         except (AttributeError, ValueError, OSError):
-            width = 79
+            columns = 0
+        width = (columns if columns > 0 else _DEFAULT_COLUMNS) - 1
         self.stream.write(f"\r{self.line(width)}\x1b[K")
         self.stream.flush()
         self._shown = True
