@@ -121,10 +121,10 @@ def _adapt_subclass(
     """Adapt a store class written for the seed's interface, then derive its capabilities."""
     keys = cls.__dict__.get("keys")
     if keys is not None and not accepts_prefix(keys):
-        cls.keys = filter_keys(keys)
+        cls.keys = filter_keys(keys)  # type: ignore[attr-defined]
     put = cls.__dict__.get("put")
     if put is not None and not getattr(put, "__isabstractmethod__", False) and not _accepts_if_absent(put):
-        cls.put = add_if_absent(put)
+        cls.put = add_if_absent(put)  # type: ignore[attr-defined]
     derive_capabilities(cls)
 
 

@@ -272,8 +272,6 @@ def _construct(plan: _Plan, stores: Mapping[str, Any], registry: Registry) -> An
             kwargs.update({key: _resolve_bases(value, built) for key, value in base_values.items()})
             try:
                 store = plan.classes[name](**kwargs)
-            except ConfigError:
-                raise
             except Exception as err:
                 raise _error(name, "config", f"{plan.classes[name].__name__} refused its arguments: {err}") from err
             built[name] = registry.wrap_built(name, store)
