@@ -65,7 +65,7 @@ def run(env: dict[str, str], tmp_path: Path) -> Run:
     def runner(*args: str, input: Optional[bytes] = None, extra_env: Optional[dict[str, str]] = None,
                cwd: Optional[Path] = None) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
-            [sys.executable, "-m", "storage", *args], input=input, capture_output=True,
+            [sys.executable, "-m", "storage", *args], check=False, input=input, capture_output=True,
             env={**env, **(extra_env or {})}, cwd=cwd or tmp_path, timeout=120,
         )
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_demo_runs_the_job_on_local_stores(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "STORAGE_CONFIG"}
     env.update(STORAGE_DEMO_ROOT=str(tmp_path / "demo"), VENV=sys.prefix)
-    result = subprocess.run([str(ROOT / "scripts" / "demo")], capture_output=True, text=True, env=env,
+    result = subprocess.run([str(ROOT / "scripts" / "demo")], check=False, capture_output=True, text=True, env=env,
                             cwd=tmp_path, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
@@ -27,7 +27,7 @@ def test_demo_runs_the_job_on_local_stores(tmp_path: Path) -> None:
     assert (demo / "restored" / "data" / "2024" / "random.bin").read_bytes() == (
         demo / "sample" / "data" / "2024" / "random.bin"
     ).read_bytes()
-    again = subprocess.run([str(ROOT / "scripts" / "demo")], capture_output=True, text=True, env=env,
+    again = subprocess.run([str(ROOT / "scripts" / "demo")], check=False, capture_output=True, text=True, env=env,
                            cwd=tmp_path, timeout=900)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "copied 0, updated 0, deleted 0, unchanged 8, failed 0" in again.stdout
