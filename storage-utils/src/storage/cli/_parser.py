@@ -16,7 +16,7 @@ _EPILOG = f"""\
 addresses: STORE:KEY names an object of a store of the configuration (--config FILE, or
 ${CONFIG_VARIABLE}); STORE or STORE:PREFIX a folder of objects. Anything else is a local path; write
 ./NAME to mean a local file whose name is also a store's. Exit status: 0 success, 1 an operation
-failed, 2 usage or configuration error, 130 interrupted."""
+failed, 2 usage or configuration error, 130 interrupted, 141 stdout closed by its reader."""
 
 
 Argument = Tuple[Tuple[str, ...], Dict[str, Any]]
