@@ -6,9 +6,10 @@ import pickle
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+from tests.sqlite._helpers import snapshot, traced
 
 from storage.db import BATCH, SqliteStore, prefix_upper_bound
 from storage.errors import (
@@ -21,31 +22,6 @@ from storage.errors import (
 )
 
 SEED_SCHEMA = "CREATE TABLE objects (key TEXT PRIMARY KEY, data BLOB)"
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "objects.db"
-
-
-@pytest.fixture
-def store(db_path: Path) -> Iterator[SqliteStore]:
-    with SqliteStore(db_path) as opened:
-        yield opened
-
-
-def traced(store: SqliteStore) -> list[str]:
-    """Record every SQL statement the store's connection runs from now on."""
-    statements: list[str] = []
-    store.open()
-    assert store._connection is not None
-    store._connection.set_trace_callback(statements.append)
-    return statements
-
-
-def snapshot(path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as connection:
-        return connection.execute("SELECT key, data FROM objects ORDER BY key").fetchall()
 
 
 # The seed's usage and schema ---------------------------------------------------------------
@@ -66,7 +42,8 @@ def test_seed_database_opens_reads_and_stays_seed_readable(db_path: Path) -> Non
         tables = seed.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
         rows = seed.execute("SELECT key, data FROM objects ORDER BY key").fetchall()
     seed.close()
-    assert tables == [("objects", SEED_SCHEMA)]
+    assert tables[0] == ("objects", SEED_SCHEMA)
+    assert [name for name, _ in tables] == ["objects", "objects_meta"]
     assert rows == [("a", b"changed"), ("new", b"3")]
 
 

@@ -1,6 +1,7 @@
 """``SqliteStore``: objects as rows of one SQLite table, ``objects(key TEXT PRIMARY KEY, data BLOB)``.
 
-The table is the seed's, so databases written by the seed open unchanged and stay readable by it.
+The table is the seed's, so databases written by the seed open unchanged and stay readable by it; a
+side table ``objects_meta``, kept by triggers, adds modification times and etags (see ``_dbsql``).
 File databases run in WAL mode with a busy timeout, so several threads and processes can write
 one database at once; every write is one ``BEGIN IMMEDIATE`` transaction.
 """
@@ -11,11 +12,33 @@ import contextlib
 import os
 import sqlite3
 import threading
-from typing import Any, Iterable, Iterator, NoReturn, Optional, Union
+from typing import Any, BinaryIO, Iterable, Iterator, NoReturn, Optional, Union, cast
+from urllib.parse import quote
 
 from storage._base import Items, ObjectStore, iter_items
+from storage._dbblob import BLOB_IO, BlobReader, copy_into_blob, spooled_writer
+from storage._dbsql import (
+    COPY_SQL,
+    DELETE_SQL,
+    EXISTS_SQL,
+    GET_SQL,
+    INSERT_SQL,
+    KEYS_FROM_SQL,
+    KEYS_FROM_UNBOUNDED_SQL,
+    KEYS_SQL,
+    KEYS_UNBOUNDED_SQL,
+    PUT_SQL,
+    PUT_ZEROBLOB_SQL,
+    RANGE_SQL,
+    RENAME_SQL,
+    ROWID_SQL,
+    SCHEMA,
+    STAT_SQL,
+)
 from storage._lifecycle import OPEN
+from storage.capabilities import Capabilities
 from storage.errors import (
+    AlreadyExists,
     IntegrityError,
     InvalidKey,
     ObjectNotFound,
@@ -24,6 +47,7 @@ from storage.errors import (
     StoreError,
     StoreUnavailable,
 )
+from storage.metadata import ListResult, ObjectInfo, check_range, utc_from_timestamp
 from storage.validation import check_bytes, check_key
 
 __all__ = ["SqliteStore", "prefix_upper_bound"]
@@ -33,15 +57,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 MEMORY = ":memory:"
 #: Keys fetched per query while listing, and keys per ``IN (...)`` list in ``get_many``.
 BATCH = 500
-
-SCHEMA = "CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, data BLOB)"
-GET_SQL = "SELECT data FROM objects WHERE key = ?"
-EXISTS_SQL = "SELECT 1 FROM objects WHERE key = ?"
-PUT_SQL = "INSERT OR REPLACE INTO objects (key, data) VALUES (?, ?)"
-DELETE_SQL = "DELETE FROM objects WHERE key = ?"
-#: Range scans on the primary key's index; never ``LIKE``, which would scan the table.
-KEYS_SQL = "SELECT key FROM objects WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"
-KEYS_UNBOUNDED_SQL = "SELECT key FROM objects WHERE key >= ? ORDER BY key LIMIT ?"
+#: SQLite's hard limit on the length of a blob; ``substr`` takes 32-bit offsets and lengths.
+_MAX_LENGTH = (1 << 31) - 1
 
 _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
@@ -77,6 +94,9 @@ class SqliteStore(ObjectStore):
     One connection serves all threads, one operation at a time.
     """
 
+    CAPABILITIES = Capabilities(
+        native_range=True, native_conditional_write=True, native_copy=True, native_metadata=True
+    )
     _transient_attrs = ("_connection", "_lock")
 
     def __init__(self, db_path: PathLike = MEMORY, timeout: float = 30.0) -> None:
@@ -114,7 +134,8 @@ class SqliteStore(ObjectStore):
                     if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                         connection.execute("PRAGMA journal_mode = WAL")
                     connection.execute("PRAGMA synchronous = NORMAL")
-                connection.execute(SCHEMA)
+                for statement in SCHEMA:
+                    connection.execute(statement)
             except sqlite3.Error as err:
                 connection.close()
                 self._fail(err, "open")
@@ -141,9 +162,11 @@ class SqliteStore(ObjectStore):
                 self._fail(err, operation, key)
 
     @contextlib.contextmanager
-    def _transaction(self, operation: str, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
+    def _transaction(
+        self, operation: str, mode: str = "IMMEDIATE", key: Optional[str] = None
+    ) -> Iterator[sqlite3.Connection]:
         """Run the block in one transaction, committed if it succeeds and rolled back if not."""
-        with self._session(operation) as connection:
+        with self._session(operation, key) as connection:
             connection.execute(f"BEGIN {mode}")
             try:
                 yield connection
@@ -199,11 +222,21 @@ class SqliteStore(ObjectStore):
         with self._session("exists", key) as connection:
             return connection.execute(EXISTS_SQL, (key,)).fetchone() is not None
 
-    def put(self, key: str, data: Any) -> None:
-        """Insert or replace the row of ``key`` in one transaction."""
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Insert or replace the row of ``key`` in one transaction.
+
+        With ``if_absent=True`` it is a plain ``INSERT``, which the primary key refuses (with
+        ``AlreadyExists``) if any connection, in any process, has stored the key.
+        """
         row = self._row(key, data, "put")
-        with self._transaction("put") as connection:
-            connection.execute(PUT_SQL, row)
+        with self._transaction("put", key=row[0]) as connection:
+            if not if_absent:
+                connection.execute(PUT_SQL, row)
+                return
+            try:
+                connection.execute(INSERT_SQL, row)
+            except sqlite3.IntegrityError as err:
+                raise AlreadyExists(store=self.store_name, operation="put", key=row[0]) from err
 
     def delete(self, key: str) -> None:
         """Remove the row of ``key``; ``ObjectNotFound`` if there is none."""
@@ -220,14 +253,16 @@ class SqliteStore(ObjectStore):
         """
         if self._state != OPEN:
             self._ensure_open("keys")
+        prefix = self._check_prefix(prefix, "keys")
+        return self._scan(prefix, prefix_upper_bound(prefix))
+
+    def _check_prefix(self, prefix: Any, operation: str) -> str:
         if not isinstance(prefix, str):
             raise InvalidKey(
                 f"prefixes are str, not {type(prefix).__name__}",
-                store=self.store_name, operation="keys", key=repr(prefix),
+                store=self.store_name, operation=operation, key=repr(prefix),
             )
-        if prefix:
-            self._check_key(prefix, "keys")
-        return self._scan(prefix, prefix_upper_bound(prefix))
+        return self._check_key(prefix, operation) if prefix else prefix
 
     def _scan(self, prefix: str, upper: Optional[str]) -> Iterator[str]:
         start = prefix
@@ -266,3 +301,127 @@ class SqliteStore(ObjectStore):
         rows = [(self._check_key(key, "delete_many"),) for key in keys]
         with self._transaction("delete_many") as connection:
             connection.executemany(DELETE_SQL, rows)
+
+    # Beyond get/put -----------------------------------------------------------------------
+
+    def stat(self, key: str) -> ObjectInfo:
+        """Return the size (``length(data)``, without reading the data), time and etag of ``key``.
+
+        ``modified`` and ``etag`` are None for objects written before the database had ``objects_meta``.
+        """
+        key = self._check_key(key, "stat")
+        with self._session("stat", key) as connection:
+            row = connection.execute(STAT_SQL, (key,)).fetchone()
+        if row is None:
+            raise ObjectNotFound(store=self.store_name, operation="stat", key=key)
+        size, modified, etag = row
+        return ObjectInfo(key, size, None if modified is None else utc_from_timestamp(modified), etag)
+
+    def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """Return bytes ``[start:end)`` of the object, cut by ``substr`` inside SQLite."""
+        key = self._check_key(key, "get_range")
+        start, end = check_range(start, end, self.store_name, key)
+        first = min(start, _MAX_LENGTH - 1)
+        length = (_MAX_LENGTH if end is None else min(end, _MAX_LENGTH)) - first
+        with self._session("get_range", key) as connection:
+            row = connection.execute(RANGE_SQL, (first + 1, length, key)).fetchone()
+        if row is None:
+            raise ObjectNotFound(store=self.store_name, operation="get_range", key=key)
+        return bytes(row[0])
+
+    def copy(self, source: str, target: str) -> None:
+        """Copy the row of ``source`` to ``target`` with one ``INSERT OR REPLACE ... SELECT``."""
+        self._write_from(COPY_SQL, source, target, "copy")
+
+    def rename(self, source: str, target: str) -> None:
+        """Rename the row of ``source`` to ``target`` with one ``UPDATE``, replacing any row there."""
+        self._write_from(RENAME_SQL, source, target, "rename")
+
+    def _write_from(self, statement: str, source: str, target: str, operation: str) -> None:
+        """Run ``statement`` (target, source) in a transaction; ``ObjectNotFound`` if it changed no row."""
+        source = self._check_key(source, operation)
+        target = self._check_key(target, operation)
+        with self._transaction(operation, key=source) as connection:
+            changed = connection.execute(statement, (target, source)).rowcount
+        if not changed:
+            raise ObjectNotFound(store=self.store_name, operation=operation, key=source)
+
+    def list_dir(self, prefix: str = "") -> ListResult:
+        """Return the keys and sub-prefixes directly under ``prefix``, in one read transaction.
+
+        The index is scanned in order; at the first key of each sub-prefix the scan restarts past
+        that sub-prefix's whole range, so the keys below it are never read.
+        """
+        prefix = self._check_prefix(prefix, "list_dir")
+        keys: list[str] = []
+        prefixes: list[str] = []
+        start: Optional[str] = prefix
+        upper = prefix_upper_bound(prefix)
+        with self._transaction("list_dir", "DEFERRED", prefix) as connection:
+            while start is not None:
+                if upper is None:
+                    cursor = connection.execute(KEYS_FROM_UNBOUNDED_SQL, (start,))
+                else:
+                    cursor = connection.execute(KEYS_FROM_SQL, (start, upper))
+                start = None
+                for (key,) in cursor:
+                    cut = key.find("/", len(prefix))
+                    if cut < 0:
+                        keys.append(key)
+                        continue
+                    prefixes.append(key[: cut + 1])
+                    start = prefix_upper_bound(prefixes[-1])
+                    break
+                cursor.close()
+        return ListResult(keys, prefixes)
+
+    def open_read(self, key: str) -> BinaryIO:
+        """Return a file reading the object in chunks, from the snapshot it was opened in.
+
+        It has a read-only connection of its own (closed with it). Without ``blobopen`` (Python
+        < 3.11), and for ``':memory:'`` databases, the whole object is read into memory.
+        """
+        key = self._check_key(key, "open_read")
+        if not BLOB_IO or self.db_path == MEMORY:
+            return super().open_read(key)
+        if self._state != OPEN:
+            self._ensure_open("open_read")
+        try:
+            connection = sqlite3.connect(
+                f"file:{quote(self.db_path)}?mode=ro", uri=True, timeout=self.timeout,
+                isolation_level=None, check_same_thread=False,
+            )
+        except sqlite3.Error as err:
+            self._fail(err, "open_read", key)
+        try:
+            connection.execute("BEGIN")
+            row = connection.execute(ROWID_SQL, (key,)).fetchone()
+            if row is None:
+                raise ObjectNotFound(store=self.store_name, operation="open_read", key=key)
+            blob = connection.blobopen("objects", "data", row[0], readonly=True)  # type: ignore[attr-defined]
+        except BaseException as err:
+            connection.close()
+            if isinstance(err, sqlite3.Error):
+                self._fail(err, "open_read", key)
+            raise
+        return cast(BinaryIO, BlobReader(connection, blob, lambda err, operation: self._fail(err, operation, key)))
+
+    def open_write(self, key: str) -> BinaryIO:
+        """Return a temporary file stored at ``key`` on ``close()``, in one transaction.
+
+        With ``blobopen`` (Python 3.11+) the object is copied into the database in chunks; without
+        it, it is read into memory and ``put``.
+        """
+        key = self._check_key(key, "open_write")
+        if self._state != OPEN:
+            self._ensure_open("open_write")
+        directory = None if self.db_path == MEMORY else os.path.dirname(self.db_path)
+        return spooled_writer(lambda file, size: self._put_file(key, file, size), directory)
+
+    def _put_file(self, key: str, file: BinaryIO, size: int) -> None:
+        if not BLOB_IO:
+            self.put(key, file.read())
+            return
+        with self._transaction("open_write", key=key) as connection:
+            cursor = connection.execute(PUT_ZEROBLOB_SQL, (key, size))
+            copy_into_blob(connection, cast(int, cursor.lastrowid), file)

@@ -1,0 +1,72 @@
+"""The SQL that ``SqliteStore`` runs: the seed's table, the metadata side table and every query.
+
+The ``objects`` table is exactly the seed's. ``objects_meta`` holds each object's modification time
+(POSIX seconds) and etag (16 random hex digits, new on every write); triggers on ``objects`` keep it
+current, so writes made by the seed's code (or any other SQLite client) update it too. Objects written
+before the side table existed have no row in it: their ``stat`` reports ``modified`` and ``etag`` as None.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "COPY_SQL",
+    "DELETE_SQL",
+    "EXISTS_SQL",
+    "GET_SQL",
+    "INSERT_SQL",
+    "KEYS_FROM_SQL",
+    "KEYS_FROM_UNBOUNDED_SQL",
+    "KEYS_SQL",
+    "KEYS_UNBOUNDED_SQL",
+    "PUT_SQL",
+    "PUT_ZEROBLOB_SQL",
+    "RANGE_SQL",
+    "RENAME_SQL",
+    "ROWID_SQL",
+    "SCHEMA",
+    "STAT_SQL",
+]
+
+_NOW = "(julianday('now') - 2440587.5) * 86400.0"
+_NEW_META = (
+    f"INSERT OR REPLACE INTO objects_meta (key, modified, etag) VALUES (new.key, {_NOW}, lower(hex(randomblob(8))))"
+)
+
+#: Run on every open; each statement is a no-op once the database has it.
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, data BLOB)",
+    "CREATE TABLE IF NOT EXISTS objects_meta (key TEXT PRIMARY KEY, modified REAL NOT NULL, etag TEXT NOT NULL)",
+    f"CREATE TRIGGER IF NOT EXISTS objects_meta_insert AFTER INSERT ON objects BEGIN {_NEW_META}; END",
+    "CREATE TRIGGER IF NOT EXISTS objects_meta_update AFTER UPDATE OF data ON objects BEGIN "
+    f"DELETE FROM objects_meta WHERE key = old.key; {_NEW_META}; END",
+    # A rename keeps the object's time and etag; REPLACE drops the target's row without a DELETE trigger.
+    "CREATE TRIGGER IF NOT EXISTS objects_meta_rename AFTER UPDATE OF key ON objects WHEN old.key IS NOT new.key "
+    "BEGIN DELETE FROM objects_meta WHERE key = new.key; "
+    "UPDATE objects_meta SET key = new.key WHERE key = old.key; END",
+    "CREATE TRIGGER IF NOT EXISTS objects_meta_delete AFTER DELETE ON objects BEGIN "
+    "DELETE FROM objects_meta WHERE key = old.key; END",
+)
+
+GET_SQL = "SELECT data FROM objects WHERE key = ?"
+EXISTS_SQL = "SELECT 1 FROM objects WHERE key = ?"
+PUT_SQL = "INSERT OR REPLACE INTO objects (key, data) VALUES (?, ?)"
+#: ``put(if_absent=True)``: the primary key makes a second insert fail, in every process.
+INSERT_SQL = "INSERT INTO objects (key, data) VALUES (?, ?)"
+DELETE_SQL = "DELETE FROM objects WHERE key = ?"
+#: ``length()`` of a BLOB is read from the record header, without loading the data.
+STAT_SQL = (
+    "SELECT length(o.data), m.modified, m.etag FROM objects AS o "
+    "LEFT JOIN objects_meta AS m ON m.key = o.key WHERE o.key = ?"
+)
+#: ``substr`` on a BLOB counts bytes from 1; only the range is handed to Python.
+RANGE_SQL = "SELECT substr(data, ?, ?) FROM objects WHERE key = ?"
+COPY_SQL = "INSERT OR REPLACE INTO objects (key, data) SELECT ?, data FROM objects WHERE key = ?"
+RENAME_SQL = "UPDATE OR REPLACE objects SET key = ? WHERE key = ?"
+ROWID_SQL = "SELECT rowid FROM objects WHERE key = ?"
+PUT_ZEROBLOB_SQL = "INSERT OR REPLACE INTO objects (key, data) VALUES (?, zeroblob(?))"
+#: Range scans on the primary key's index; never ``LIKE``, which would scan the table.
+KEYS_SQL = "SELECT key FROM objects WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"
+KEYS_UNBOUNDED_SQL = "SELECT key FROM objects WHERE key >= ? ORDER BY key LIMIT ?"
+#: ``list_dir``'s scans, stepped row by row and restarted past each sub-prefix.
+KEYS_FROM_SQL = "SELECT key FROM objects WHERE key >= ? AND key < ? ORDER BY key"
+KEYS_FROM_UNBOUNDED_SQL = "SELECT key FROM objects WHERE key >= ? ORDER BY key"
