@@ -9,20 +9,32 @@ complete.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
-import shutil
 import stat
+import tempfile
 import threading
 import zipfile
 import zlib
-from typing import Any, Dict, Iterable, Iterator, List, NoReturn, Optional, Union
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, NoReturn, Optional, Union, cast
 
 from storage._base import Items, ObjectStore, iter_items
 from storage._lifecycle import NEW, OPEN
+from storage._zipmembers import (
+    ZIP_ERRORS,
+    Entry,
+    MemberReader,
+    Pending,
+    copy_member,
+    data_offset,
+    is_plain_stored,
+    object_info,
+)
 from storage.bridge import SyncBackedAsyncStore
 from storage.capabilities import Capabilities
 from storage.errors import (
+    AlreadyExists,
     ConfigError,
     IntegrityError,
     InvalidKey,
@@ -32,21 +44,18 @@ from storage.errors import (
     StoreError,
     UnsupportedOperation,
 )
-from storage.fs import fsync_directory
+from storage.fs import _AtomicFileWriter, fsync_directory
+from storage.metadata import ListResult, ObjectInfo, check_range, split_listing
 from storage.validation import RESERVED_SEGMENT_PREFIX, check_bytes, check_path_key, check_path_prefix
 
 __all__ = ["AsyncZipStore", "ZipStore"]
 
 PathLike = Union[str, "os.PathLike[str]"]
-#: An indexed member: its entry in the archive on disk, or the bytes written since the last flush.
-Entry = Union[zipfile.ZipInfo, bytes]
 
 MODES = ("a", "r")
 COMPRESSIONS = {"stored": zipfile.ZIP_STORED, "deflated": zipfile.ZIP_DEFLATED}
-_READ_ONLY = Capabilities(write=False, delete=False)
-#: What reading or writing an archive can raise, translated at this module's boundary.
-_ZIP_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)
-_COPY_CHUNK = 1 << 20
+_NATIVE = Capabilities(native_range=True, native_conditional_write=True, native_copy=True, native_metadata=True)
+_READ_ONLY = _NATIVE.replace(write=False, delete=False)
 
 
 def _compression_of(compression: Union[str, int]) -> int:
@@ -66,21 +75,6 @@ def _is_key(name: str) -> bool:
     return True
 
 
-def _copy_member(source: zipfile.ZipFile, info: zipfile.ZipInfo, target: zipfile.ZipFile) -> None:
-    """Copy one member, keeping its name, time, attributes, comment and compression."""
-    copy = zipfile.ZipInfo(info.filename, info.date_time)
-    copy.compress_type = info.compress_type
-    copy.external_attr = info.external_attr
-    copy.create_system = info.create_system
-    copy.comment = info.comment
-    copy.file_size = info.file_size
-    if info.is_dir():
-        target.writestr(copy, b"")
-        return
-    with source.open(info) as reader, target.open(copy, "w") as writer:
-        shutil.copyfileobj(reader, writer, _COPY_CHUNK)
-
-
 class ZipStore(ObjectStore):
     """A store in the zip archive at ``path``.
 
@@ -94,6 +88,7 @@ class ZipStore(ObjectStore):
     One writer per archive: two stores writing the same file keep the changes of the last to flush.
     """
 
+    CAPABILITIES = _NATIVE
     _transient_attrs = ("_archive", "_index", "_others", "_dirty", "_lock")
 
     def __init__(
@@ -173,7 +168,7 @@ class ZipStore(ObjectStore):
         """Open the archive on disk and index its members."""
         try:
             archive = zipfile.ZipFile(self.path, "r")
-        except _ZIP_ERRORS as err:
+        except ZIP_ERRORS as err:
             self._fail(err, operation)
         index: Dict[str, Entry] = {}
         others = []
@@ -245,7 +240,7 @@ class ZipStore(ObjectStore):
                 os.unlink(temp)
             except OSError:
                 pass
-            if isinstance(err, _ZIP_ERRORS):
+            if isinstance(err, ZIP_ERRORS):
                 self._fail(err, operation)
             raise
         return temp
@@ -254,12 +249,12 @@ class ZipStore(ObjectStore):
         archive = self._archive
         for info in self._others:
             if archive is not None:
-                _copy_member(archive, info, out)
+                copy_member(archive, info, out, info.filename)
         for name, entry in self._index.items():
-            if isinstance(entry, bytes):
-                out.writestr(name, entry)
+            if isinstance(entry, Pending):
+                out.writestr(entry.zip_info(name, self.compression), entry.data, compresslevel=self.compresslevel)
             elif archive is not None:
-                _copy_member(archive, entry, out)
+                copy_member(archive, entry, out, name)
 
     # Operations ---------------------------------------------------------------------------
 
@@ -272,26 +267,39 @@ class ZipStore(ObjectStore):
         """Return the bytes of the member ``key``; ``ObjectNotFound`` if there is none."""
         key = self._checked(key, "get")
         with self._lock:
-            entry = self._index.get(key)
-            if entry is None:
-                raise ObjectNotFound(store=self.store_name, operation="get", key=key)
-            if isinstance(entry, bytes):
-                return entry
-            if self._archive is None:
-                raise StoreClosed(store=self.store_name, operation="get", key=key)
+            entry = self._entry(key, "get")
+            if isinstance(entry, Pending):
+                return entry.data
             try:
-                return self._archive.read(entry)
-            except _ZIP_ERRORS as err:
+                return self._opened(key, "get").read(entry)
+            except ZIP_ERRORS as err:
                 self._fail(err, "get", key)
+
+    def _entry(self, key: str, operation: str) -> Entry:
+        """The index entry of ``key`` (the lock held); ``ObjectNotFound`` if there is none."""
+        entry = self._index.get(key)
+        if entry is None:
+            raise ObjectNotFound(store=self.store_name, operation=operation, key=key)
+        return entry
+
+    def _opened(self, key: str, operation: str) -> zipfile.ZipFile:
+        """The archive on disk, which holds every indexed ``ZipInfo`` (the lock held)."""
+        if self._archive is None:
+            raise StoreClosed(store=self.store_name, operation=operation, key=key)
+        return self._archive
 
     def exists(self, key: str) -> bool:
         """Return whether the archive holds the member ``key``."""
         key = self._checked(key, "exists")
         return key in self._index
 
-    def put(self, key: str, data: Any) -> None:
-        """Store ``data`` at ``key``; written to the archive on ``flush()`` or ``close()``."""
-        self._store([(key, data)], "put")
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Store ``data`` at ``key``; written to the archive on ``flush()`` or ``close()``.
+
+        With ``if_absent=True`` the index is checked under the store's lock: ``AlreadyExists`` if
+        the key is there (this store is the archive's one writer, so that is atomic).
+        """
+        self._store([(key, data)], "put", if_absent)
 
     def delete(self, key: str) -> None:
         """Remove the member ``key``; ``ObjectNotFound`` if there is none."""
@@ -314,14 +322,17 @@ class ZipStore(ObjectStore):
         """Store every ``(key, value)`` pair: all of them, or none if any is invalid."""
         self._store(iter_items(items), "put_many")
 
-    def _store(self, items: Iterable[tuple[str, Any]], operation: str) -> None:
+    def _store(self, items: Iterable[tuple[str, Any]], operation: str, if_absent: bool = False) -> None:
         self._check_writable(operation)
         rows = []
         for raw_key, value in items:
             key = self._checked(raw_key, operation)
             rows.append((key, bytes(check_bytes(value, self.store_name, key))))
         with self._lock:
-            self._index.update(rows)
+            for key, _ in rows:
+                if if_absent and key in self._index:
+                    raise AlreadyExists(store=self.store_name, operation=operation, key=key)
+            self._index.update((key, Pending.now(data)) for key, data in rows)
             self._dirty = self._dirty or bool(rows)
 
     def delete_many(self, keys: Iterable[str]) -> None:
@@ -332,6 +343,100 @@ class ZipStore(ObjectStore):
             for key in checked:
                 if self._index.pop(key, None) is not None:
                     self._dirty = True
+
+    # Beyond get/put -----------------------------------------------------------------------
+
+    def stat(self, key: str) -> ObjectInfo:
+        """Return size, time (read as UTC) and etag (the CRC-32) of ``key``, from the index."""
+        key = self._checked(key, "stat")
+        with self._lock:
+            return object_info(key, self._entry(key, "stat"))
+
+    def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """Return bytes ``[start:end)`` of ``key``, reading (and decompressing) no more than needed.
+
+        A stored member is read at its offset in the archive file; a compressed one is decompressed
+        up to ``end`` only; an object written since the last flush is sliced.
+        """
+        key = self._checked(key, "get_range")
+        start, end = check_range(start, end, self.store_name, key)
+        with self._lock:
+            entry = self._entry(key, "get_range")
+            if isinstance(entry, Pending):
+                return entry.data[start:end]
+            size = max(0, min(entry.file_size if end is None else end, entry.file_size) - start)
+            archive = self._opened(key, "get_range")
+            try:
+                if is_plain_stored(entry):
+                    with open(self.path, "rb") as file:
+                        file.seek(data_offset(file, entry) + start)
+                        return file.read(size)
+                with archive.open(entry) as member:
+                    member.seek(start)
+                    return member.read(size)
+            except ZIP_ERRORS as err:
+                self._fail(err, "get_range", key)
+
+    def copy(self, source: str, target: str) -> None:
+        """Index ``source``'s member (or pending object) also as ``target``; the data is not read."""
+        self._move(source, target, "copy")
+
+    def rename(self, source: str, target: str) -> None:
+        """Index ``source``'s member (or pending object) as ``target`` instead; the data is not read."""
+        self._move(source, target, "rename")
+
+    def _move(self, source: str, target: str, operation: str) -> None:
+        """Point ``target`` at ``source``'s entry (dropping ``source`` for a rename); written on flush."""
+        self._check_writable(operation)
+        source = self._checked(source, operation)
+        target = self._checked(target, operation)
+        with self._lock:
+            entry = self._entry(source, operation)
+            if operation == "rename":
+                del self._index[source]
+            self._index[target] = entry
+            self._dirty = True
+
+    def open_read(self, key: str) -> BinaryIO:
+        """Return a streaming reader of ``key`` (an in-memory one for an object not yet flushed)."""
+        key = self._checked(key, "open_read")
+        with self._lock:
+            entry = self._entry(key, "open_read")
+            if isinstance(entry, Pending):
+                return io.BytesIO(entry.data)
+            try:
+                member = self._opened(key, "open_read").open(entry)
+            except ZIP_ERRORS as err:
+                self._fail(err, "open_read", key)
+        reader = MemberReader(member, lambda err: self._fail(err, "open_read", key))
+        return cast(BinaryIO, reader)
+
+    def open_write(self, key: str) -> BinaryIO:
+        """Return a temporary file (next to the archive) that becomes the pending object ``key`` on close."""
+        self._check_writable("open_write")
+        key = self._checked(key, "open_write")
+        try:
+            fd, path = tempfile.mkstemp(prefix=RESERVED_SEGMENT_PREFIX, dir=os.path.dirname(self.path))
+        except OSError as err:
+            self._fail(err, "open_write", key)
+
+        def become_pending() -> None:
+            try:
+                with open(path, "rb") as written:
+                    data = written.read()
+            finally:
+                os.unlink(path)
+            self._store([(key, data)], "open_write")
+
+        return _AtomicFileWriter(fd, path, become_pending, fsync=False)
+
+    def list_dir(self, prefix: str = "") -> ListResult:
+        """Return the keys and sub-prefixes directly under ``prefix``, from the index."""
+        if self._state != OPEN:
+            self._ensure_open("list_dir")
+        check_path_prefix(prefix, self.store_name, "list_dir")
+        with self._lock:
+            return split_listing([key for key in self._index if key.startswith(prefix)], prefix)
 
 
 class AsyncZipStore(SyncBackedAsyncStore):
