@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import io
 import os
 import secrets
 import shutil
 import stat as stat_module
-from typing import Any, BinaryIO, Callable, Iterator, NoReturn, Optional, Union
+from typing import Any, BinaryIO, Iterator, NoReturn, Optional, Union
 
 from storage._base import ObjectStore
 from storage._lifecycle import OPEN
@@ -23,6 +22,7 @@ from storage.errors import (
     UnsupportedOperation,
 )
 from storage.metadata import ListResult, ObjectInfo, check_range, utc_from_timestamp
+from storage.streams import TempFileWriter
 from storage.validation import (
     RESERVED_SEGMENT_PREFIX,
     check_bytes,
@@ -245,7 +245,7 @@ class FilesystemStore(ObjectStore):
         path = self._prepare(key, "open_write")
         fd, temp_path = self._create_temp(path.rpartition("/")[0], key)
         commit = lambda: self._commit(temp_path, path, key, "open_write")  # noqa: E731
-        return _AtomicFileWriter(fd, temp_path, commit, self.fsync)
+        return TempFileWriter(fd, temp_path, commit, self.fsync)
 
     def copy(self, source: str, target: str) -> None:
         """Copy the file of ``source`` through a temporary file over ``target``."""
@@ -390,41 +390,3 @@ class HashdirStore(FilesystemStore):
     def __repr__(self) -> str:
         return f"HashdirStore({self.root_path!r}, width={self.width}, depth={self.depth})"
 
-
-class _AtomicFileWriter(io.FileIO):
-    """A temporary file that becomes the object when closed, or disappears when discarded."""
-
-    def __init__(self, fd: int, temp_path: str, commit: Callable[[], None], fsync: bool) -> None:
-        super().__init__(fd, "wb", closefd=True)
-        self.temp_path = temp_path
-        self._commit: Optional[Callable[[], None]] = commit
-        self._fsync = fsync
-
-    def close(self) -> None:
-        """Finish the file and make it the object (once)."""
-        commit, self._commit = self._commit, None
-        if commit is None or self.closed:
-            super().close()
-            return
-        try:
-            if self._fsync:
-                os.fsync(self.fileno())
-        finally:
-            super().close()
-        commit()
-
-    def discard(self) -> None:
-        """Close and remove the temporary file; the object is left as it was."""
-        self._commit = None
-        super().close()
-        FilesystemStore._discard_temp(self.temp_path)
-
-    def __exit__(self, exc_type: Any, *rest: Any) -> None:
-        if exc_type is not None:
-            self.discard()
-        else:
-            self.close()
-
-    def __del__(self) -> None:
-        if not self.closed:
-            self.discard()

@@ -8,9 +8,20 @@ used in a ``with`` block that raises is discarded: no object, and no partial obj
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from typing import Any, Awaitable, BinaryIO, Callable, Optional
 
-__all__ = ["AsyncBufferedWriter", "AsyncFileAdapter", "BufferedObjectWriter", "call_inline"]
+from storage.validation import RESERVED_SEGMENT_PREFIX
+
+__all__ = [
+    "AsyncBufferedWriter",
+    "AsyncFileAdapter",
+    "BufferedObjectWriter",
+    "TempFileWriter",
+    "call_inline",
+    "spooled_writer",
+]
 
 
 class BufferedObjectWriter(io.BytesIO):
@@ -39,6 +50,69 @@ class BufferedObjectWriter(io.BytesIO):
             self.discard()
         else:
             self.close()
+
+
+class TempFileWriter(io.FileIO):
+    """A temporary file that ``commit()`` turns into the object on close, or that disappears when discarded.
+
+    Discarded (nothing stored) if a ``with`` block around it raises, or if it is garbage-collected
+    without being closed.
+    """
+
+    def __init__(self, fd: int, temp_path: str, commit: Callable[[], None], fsync: bool = False) -> None:
+        super().__init__(fd, "wb", closefd=True)
+        self.temp_path = temp_path
+        self._commit: Optional[Callable[[], None]] = commit
+        self._fsync = fsync
+
+    def close(self) -> None:
+        """Finish the file and commit it (once)."""
+        commit, self._commit = self._commit, None
+        if commit is None or self.closed:
+            super().close()
+            return
+        try:
+            if self._fsync:
+                os.fsync(self.fileno())
+        finally:
+            super().close()
+        commit()
+
+    def discard(self) -> None:
+        """Close and remove the temporary file; nothing is stored."""
+        self._commit = None
+        super().close()
+        try:
+            os.unlink(self.temp_path)
+        except OSError:
+            pass
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        if exc_type is not None:
+            self.discard()
+        else:
+            self.close()
+
+    def __del__(self) -> None:
+        if not self.closed:
+            self.discard()
+
+
+def spooled_writer(commit: Callable[[BinaryIO, int], None], directory: Optional[str] = None) -> BinaryIO:
+    """A temporary file (in ``directory``) handed to ``commit(file, size)`` on close, then removed.
+
+    Nothing is stored if a ``with`` block around it raises.
+    """
+    fd, path = tempfile.mkstemp(prefix=RESERVED_SEGMENT_PREFIX, dir=directory)
+
+    def store() -> None:
+        try:
+            with open(path, "rb") as spooled:
+                commit(spooled, os.fstat(spooled.fileno()).st_size)
+        finally:
+            os.unlink(path)
+
+    return TempFileWriter(fd, path, store)
 
 
 async def call_inline(function: Callable[..., Any], *args: Any) -> Any:

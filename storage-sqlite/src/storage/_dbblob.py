@@ -7,15 +7,10 @@ memory and writers hand the whole object to ``put`` when they close.
 from __future__ import annotations
 
 import io
-import os
 import sqlite3
-import tempfile
-from typing import Any, BinaryIO, Callable, NoReturn, Optional
+from typing import Any, BinaryIO, Callable, NoReturn
 
-from storage.fs import _AtomicFileWriter
-from storage.validation import RESERVED_SEGMENT_PREFIX
-
-__all__ = ["BLOB_IO", "CHUNK", "BlobReader", "copy_into_blob", "spooled_writer"]
+__all__ = ["BLOB_IO", "CHUNK", "BlobReader", "copy_into_blob"]
 
 BLOB_IO = hasattr(sqlite3.Connection, "blobopen")
 #: Bytes moved per blob read or write.
@@ -103,21 +98,4 @@ def copy_into_blob(connection: sqlite3.Connection, rowid: int, source: BinaryIO)
         while chunk:
             blob.write(chunk)
             chunk = source.read(CHUNK)
-
-
-def spooled_writer(commit: Callable[[BinaryIO, int], None], directory: Optional[str] = None) -> BinaryIO:
-    """A temporary file (in ``directory``) that ``commit(file, size)`` stores on close, then removed.
-
-    It is discarded (removed, nothing stored) if a ``with`` block around it raises.
-    """
-    fd, path = tempfile.mkstemp(prefix=RESERVED_SEGMENT_PREFIX, dir=directory)
-
-    def store() -> None:
-        try:
-            with open(path, "rb") as spooled:
-                commit(spooled, os.fstat(spooled.fileno()).st_size)
-        finally:
-            os.unlink(path)
-
-    return _AtomicFileWriter(fd, path, store, fsync=False)
 

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, NoReturn, Optional, Union,
 from urllib.parse import quote
 
 from storage._base import Items, ObjectStore, iter_items
-from storage._dbblob import BLOB_IO, BlobReader, copy_into_blob, spooled_writer
+from storage._dbblob import BLOB_IO, BlobReader, copy_into_blob
 from storage._dbsql import (
     COPY_SQL,
     DELETE_SQL,
@@ -48,6 +48,7 @@ from storage.errors import (
     StoreUnavailable,
 )
 from storage.metadata import ListResult, ObjectInfo, check_range, utc_from_timestamp
+from storage.streams import spooled_writer
 from storage.validation import check_bytes, check_key
 
 __all__ = ["SqliteStore", "prefix_upper_bound"]

@@ -13,7 +13,6 @@ import io
 import os
 import secrets
 import stat
-import tempfile
 import threading
 import zipfile
 import zlib
@@ -44,8 +43,9 @@ from storage.errors import (
     StoreError,
     UnsupportedOperation,
 )
-from storage.fs import _AtomicFileWriter, fsync_directory
+from storage.fs import fsync_directory
 from storage.metadata import ListResult, ObjectInfo, check_range, split_listing
+from storage.streams import spooled_writer
 from storage.validation import RESERVED_SEGMENT_PREFIX, check_bytes, check_path_key, check_path_prefix
 
 __all__ = ["AsyncZipStore", "ZipStore"]
@@ -415,20 +415,14 @@ class ZipStore(ObjectStore):
         """Return a temporary file (next to the archive) that becomes the pending object ``key`` on close."""
         self._check_writable("open_write")
         key = self._checked(key, "open_write")
+
+        def become_pending(file: BinaryIO, size: int) -> None:
+            self._store([(key, file.read())], "open_write")
+
         try:
-            fd, path = tempfile.mkstemp(prefix=RESERVED_SEGMENT_PREFIX, dir=os.path.dirname(self.path))
+            return spooled_writer(become_pending, os.path.dirname(self.path))
         except OSError as err:
             self._fail(err, "open_write", key)
-
-        def become_pending() -> None:
-            try:
-                with open(path, "rb") as written:
-                    data = written.read()
-            finally:
-                os.unlink(path)
-            self._store([(key, data)], "open_write")
-
-        return _AtomicFileWriter(fd, path, become_pending, fsync=False)
 
     def list_dir(self, prefix: str = "") -> ListResult:
         """Return the keys and sub-prefixes directly under ``prefix``, from the index."""
