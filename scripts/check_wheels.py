@@ -1,7 +1,7 @@
 """Build every distribution's wheel and check the PEP 420 layout (called by .ci/run).
 
-No wheel may ship ``storage/__init__.py``, and each ``storage.<module>`` belongs to exactly one
-distribution.
+No wheel may ship ``storage/__init__.py``, each ``storage.<module>`` belongs to exactly one
+distribution, and README.md's module table says which.
 """
 
 from __future__ import annotations
@@ -32,10 +32,14 @@ def main() -> int:
             top = {n.split("/")[1].removesuffix(".py") for n in names if n.startswith("storage/") and n.count("/") >= 1}
             for module in sorted(top - {"py.typed"}):
                 owners.setdefault(module, []).append(dist)
+    lines = (ROOT / "README.md").read_text().splitlines()
+    readme_rows = {line.split("|")[1].strip(): line for line in lines if line.startswith("| storage-")}
     for module, dists in sorted(owners.items()):
         print(f"storage.{module:<16} {', '.join(dists)}")
         if len(dists) > 1:
             problems.append(f"storage.{module} is shipped by {' and '.join(dists)}")
+        if f"`storage.{module}`" not in readme_rows.get(dists[0], ""):
+            problems.append(f"README.md's table does not list storage.{module} under {dists[0]}")
     for problem in problems:
         print(f"FAILED  {problem}")
     return 1 if problems else 0
