@@ -6,6 +6,7 @@ Each class is the ``Async``-prefixed twin of the ``storage.utils`` class, sharin
 
 from storage.aioutils._basic import AsyncIdentityStore, AsyncReadonlyStore, AsyncWriteonlyStore
 from storage.aioutils._copying import async_clear_store, async_copy_store, async_sync_stores
+from storage.aioutils._encrypting import AsyncEncryptingStore
 from storage.aioutils._keyed import (
     AsyncHashPrefixStore,
     AsyncKeyTransformingStore,
@@ -16,8 +17,13 @@ from storage.aioutils._keyed import (
     AsyncUrlEncodingStore,
     AsyncUrlValidatingStore,
 )
+from storage.aioutils._limits import AsyncConcurrencyLimitStore
+from storage.aioutils._metrics import AsyncMetricsStore
 from storage.aioutils._multi import AsyncCachingStore, AsyncFanoutStore, AsyncMirroringStore
 from storage.aioutils._observing import AsyncExceptionLoggingStore, AsyncLoggingStore, AsyncNotifyingStore
+from storage.aioutils._retry import AsyncRetryStore
+from storage.aioutils._routing import AsyncRoutingStore
+from storage.aioutils._timeout import AsyncTimeoutStore
 from storage.aioutils._transforming import (
     AsyncBase64Store,
     AsyncBufferStore,
@@ -54,4 +60,10 @@ __all__ = [
     "async_clear_store",
     "async_copy_store",
     "async_sync_stores",
+    "AsyncConcurrencyLimitStore",
+    "AsyncEncryptingStore",
+    "AsyncMetricsStore",
+    "AsyncRetryStore",
+    "AsyncRoutingStore",
+    "AsyncTimeoutStore",
 ]

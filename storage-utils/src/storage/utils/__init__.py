@@ -6,6 +6,7 @@ the stores it wraps and shows the chain in ``repr``. The async twins live in ``s
 
 from storage.utils._basic import IdentityStore, ReadonlyStore, WriteonlyStore
 from storage.utils._copying import clear_store, copy_store, sync_stores
+from storage.utils._encrypting import EncryptingStore
 from storage.utils._keyed import (
     HashPrefixStore,
     KeyTransformingStore,
@@ -26,9 +27,15 @@ from storage.utils._keymaps import (
     ValidatingKeyTransformer,
     validate_http_url_key,
 )
+from storage.utils._limits import ConcurrencyLimitStore
+from storage.utils._meter import format_metrics
+from storage.utils._metrics import MetricsStore
 from storage.utils._multi import CachingStore, MirroringStore
 from storage.utils._observing import ExceptionLoggingStore, LoggingStore, NotifyingStore
 from storage.utils._reports import CopyReport
+from storage.utils._retry import RetryStore
+from storage.utils._routing import RoutingStore
+from storage.utils._timeout import TimeoutStore
 from storage.utils._transforming import (
     Base64Store,
     BufferStore,
@@ -87,4 +94,11 @@ __all__ = [
     "copy_store",
     "sync_stores",
     "validate_http_url_key",
+    "ConcurrencyLimitStore",
+    "EncryptingStore",
+    "MetricsStore",
+    "RetryStore",
+    "RoutingStore",
+    "TimeoutStore",
+    "format_metrics",
 ]

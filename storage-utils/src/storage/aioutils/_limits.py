@@ -1,0 +1,45 @@
+"""AsyncConcurrencyLimitStore: at most N operations at once on the wrapped store."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from typing import Any, Awaitable, Callable, ClassVar, Optional, TypeVar
+
+from storage.aioutils._guarded import AsyncGuardedStore
+from storage.utils._limiting import LimitRules
+
+__all__ = ["AsyncConcurrencyLimitStore"]
+
+T = TypeVar("T")
+
+
+class AsyncConcurrencyLimitStore(LimitRules, AsyncGuardedStore):
+    """Lets at most ``max_concurrency`` operations run at once; the other tasks wait their turn.
+
+    The limit is an ``asyncio.Semaphore`` shared by every task using this store instance, made
+    on first use in each event loop (a store used from several loops has the limit in each). A
+    ``keys()`` listing takes a slot for each step.
+    """
+
+    _transient_attrs: ClassVar[tuple[str, ...]] = ("_semaphores", "_semaphores_lock")
+
+    def __init__(self, store: Any, max_concurrency: int) -> None:
+        super().__init__(store)
+        self._set_limit(max_concurrency)
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        with self.__dict__.setdefault("_semaphores_lock", threading.Lock()):
+            semaphores: weakref.WeakKeyDictionary[Any, asyncio.Semaphore] = self.__dict__.setdefault(
+                "_semaphores", weakref.WeakKeyDictionary()
+            )
+            semaphore = semaphores.get(loop)
+            if semaphore is None:
+                semaphore = semaphores[loop] = asyncio.Semaphore(self.max_concurrency)
+            return semaphore
+
+    async def _guard(self, operation: str, key: Optional[str], call: Callable[[], Awaitable[T]]) -> T:
+        async with self._semaphore():
+            return await call()

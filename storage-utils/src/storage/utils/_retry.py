@@ -1,0 +1,62 @@
+"""RetryStore: retries operations that failed with a retryable error."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterator, Optional, TypeVar
+
+from storage.utils._guarded import GuardedStore
+from storage.utils._retrying import RetryRules
+
+__all__ = ["RetryStore"]
+
+T = TypeVar("T")
+_END: Any = object()
+
+
+class RetryStore(RetryRules, GuardedStore):
+    """Retries ``get``, ``put``, ``exists``, ``delete`` and ``keys`` on retryable errors.
+
+    Only errors whose ``retryable`` is true are retried (``StoreUnavailable``, a
+    ``PartialFailure`` of retryable errors); ``ObjectNotFound``, ``InvalidKey`` and permission
+    errors never are. ``attempts`` counts every try; before retry ``n`` the store waits
+    ``min(max_delay, backoff * 2 ** (n - 1))`` seconds, or with ``jitter`` a random time up to
+    that. Each retry is logged at WARNING on the ``storage.retry`` logger, naming the store, the
+    operation, the key and the attempt. Retrying ``put`` is safe: a put replaces the whole
+    object, so a repeated put leaves the same result (a retried ``put(if_absent=True)`` whose
+    first try did land raises ``AlreadyExists``). ``keys()`` is retried only until its first key
+    arrives; a listing that fails later raises.
+
+    ``sleep`` (a class attribute, replaceable per instance) is how the store waits.
+    """
+
+    sleep: Callable[[float], Any] = staticmethod(time.sleep)
+
+    def __init__(
+        self, store: Any, attempts: int = 3, backoff: float = 0.1, max_delay: float = 5.0, jitter: bool = True
+    ) -> None:
+        super().__init__(store)
+        self._set_policy(attempts, backoff, max_delay, jitter)
+
+    def _guard(self, operation: str, key: Optional[str], call: Callable[[], T]) -> T:
+        attempt = 1
+        while True:
+            try:
+                return call()
+            except Exception as err:
+                wait = self._next_delay(err, attempt, operation, key)
+                if wait is None:
+                    raise
+            self.sleep(wait)
+            attempt += 1
+
+    def _keys(self, prefix: str) -> Iterator[str]:
+        def start() -> tuple[Iterator[str], Any]:
+            listing = iter(self.store.keys(prefix))
+            return listing, next(listing, _END)
+
+        listing, first = self._guard("keys", None, start)
+        if first is _END:
+            return
+        yield first
+        yield from listing
