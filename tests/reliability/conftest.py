@@ -1,11 +1,13 @@
-"""The session's reliability figures, printed as one line at the end of the run."""
+"""The session's reliability figures (printed as one line at the end of the run), and S3 fixtures."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Any, Iterator
 
 import pytest
 from tests.reliability._figures import Figures
+from tests.reliability._s3 import ACCESS_KEY, REGION, SECRET_KEY
 
 FIGURES = pytest.StashKey[Figures]()
 
@@ -30,3 +32,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if any test lost an object, whatever the tests themselves asserted."""
     if FIGURES in session.config.stash and session.config.stash[FIGURES].lost:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def s3_admin(s3_endpoint: str) -> Iterator[Any]:
+    """A plain boto3 client straight to the S3 server (no proxy), to set up and inspect buckets."""
+    import boto3
+
+    client = boto3.session.Session().client(
+        "s3", endpoint_url=s3_endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def s3_bucket(s3_admin: Any) -> str:
+    """A fresh, empty bucket of its own for the test."""
+    name = f"reliability-{uuid.uuid4().hex[:16]}"
+    s3_admin.create_bucket(Bucket=name)
+    return name
+

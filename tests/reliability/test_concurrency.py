@@ -27,9 +27,10 @@ OPS_PER_THREAD = 1000
 
 def run_writers(kind: str, path: str) -> List[Dict[str, Any]]:
     """Start the processes, release them together once all are ready, and collect their reports."""
+    shape = [str(PROCESSES), str(THREADS), str(OPS_PER_THREAD), "9"]
     children = [
         subprocess.Popen(
-            [sys.executable, CHILD, "mixed", kind, path, str(n), str(PROCESSES), str(THREADS), str(OPS_PER_THREAD), "9"],
+            [sys.executable, CHILD, "mixed", kind, path, str(n), *shape],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for n in range(PROCESSES)
