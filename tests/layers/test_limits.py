@@ -1,0 +1,93 @@
+"""ConcurrencyLimitStore and its async twin: at most N calls inside the wrapped store at once."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import threading
+from typing import Any
+
+import pytest
+from tests.layers._support import GateStore
+
+from storage.aioutils import AsyncConcurrencyLimitStore
+from storage.errors import ConfigError
+from storage.object import AsyncDictStore, DictStore
+from storage.utils import ConcurrencyLimitStore
+
+
+def test_threads_share_one_limit() -> None:
+    inner = GateStore()
+    inner.put("k", b"v")
+    store = ConcurrencyLimitStore(inner, 3)
+    results: list[Any] = []
+    threads = [threading.Thread(target=lambda: results.append(store.get("k"))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    inner.wait_active(3)
+    inner.gate.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results == [b"v"] * 8
+    assert inner.peak == 3
+
+
+class CountingAsyncStore(AsyncDictStore):
+    """Counts the ``get`` calls inside at once; each waits for ``gate``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.active = 0
+        self.peak = 0
+        self.gate: asyncio.Event
+
+    async def get(self, key: str) -> Any:
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            await self.gate.wait()
+            return await super().get(key)
+        finally:
+            self.active -= 1
+
+
+def test_tasks_share_one_limit() -> None:
+    inner = CountingAsyncStore()
+    store = AsyncConcurrencyLimitStore(inner, 2)
+
+    async def scenario() -> list[Any]:
+        inner.gate = asyncio.Event()
+        await store.put("k", b"v")
+        tasks = [asyncio.ensure_future(store.get("k")) for _ in range(6)]
+        while inner.active < 2:
+            await asyncio.sleep(0)
+        for _ in range(10):
+            await asyncio.sleep(0)
+        inner.gate.set()
+        return await asyncio.gather(*tasks)
+
+    assert asyncio.run(scenario()) == [b"v"] * 6
+    assert inner.peak == 2
+
+
+def test_a_listing_does_not_hold_a_slot_between_steps() -> None:
+    store = ConcurrencyLimitStore(DictStore(), 1)
+    store.put_many({"a": b"1", "b": b"2"})
+    listing = store.keys()
+    assert next(listing) in ("a", "b")
+    assert store.get("a") == b"1"
+
+
+@pytest.mark.parametrize("limit", [0, -2, 1.5, "4", True])
+def test_bad_limits_are_config_errors(limit: Any) -> None:
+    with pytest.raises(ConfigError):
+        ConcurrencyLimitStore(DictStore(), limit)
+    with pytest.raises(ConfigError):
+        AsyncConcurrencyLimitStore(AsyncDictStore(), limit)
+
+
+def test_pickled_store_has_its_own_limit() -> None:
+    clone = pickle.loads(pickle.dumps(ConcurrencyLimitStore(DictStore(), 2)))
+    assert clone.max_concurrency == 2 and repr(clone).startswith("ConcurrencyLimitStore(max_concurrency=2)")
+    clone.put("k", b"v")
+    assert clone.get("k") == b"v"

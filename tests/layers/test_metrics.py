@@ -1,0 +1,144 @@
+"""MetricsStore and AsyncMetricsStore: counts, bytes, errors, percentiles, the report, OpenTelemetry."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pickle
+import sys
+from typing import Any
+
+import pytest
+
+from storage.aioutils import AsyncMetricsStore
+from storage.errors import ConfigError, ObjectNotFound
+from storage.object import AsyncDictStore, DictStore
+from storage.utils import MetricsStore, format_metrics
+from storage.utils._meter import Recorder, _Telemetry
+
+
+def _exercise(store: MetricsStore) -> None:
+    store.put("a", b"12345")
+    store.put("b", b"xy")
+    assert store.get("a") == b"12345"
+    with pytest.raises(ObjectNotFound):
+        store.get("missing")
+    assert store.exists("a")
+    store.delete("b")
+    assert list(store.keys()) == ["a"]
+
+
+def test_snapshot_counts_bytes_errors_and_latency() -> None:
+    store = MetricsStore(DictStore(), "main")
+    _exercise(store)
+    snapshot = store.snapshot()
+    assert json.loads(json.dumps(snapshot)) == snapshot
+    assert snapshot["store"] == "main"
+    operations = snapshot["operations"]
+    assert operations["put"]["count"] == 2 and operations["put"]["bytes_in"] == 7
+    assert operations["get"] == {**operations["get"], "count": 2, "errors": 1, "bytes_out": 5}
+    assert operations["exists"]["count"] == operations["delete"]["count"] == operations["keys"]["count"] == 1
+    latency = operations["get"]["latency_ms"]
+    assert set(latency) == {"p50", "p90", "p99"}
+    assert 0 <= latency["p50"] <= latency["p90"] <= latency["p99"]
+
+
+def test_percentiles_come_from_a_bounded_reservoir() -> None:
+    recorder = Recorder("r", reservoir_size=100)
+    for millis in range(1, 1001):
+        recorder.record("get", millis / 1000, 0, 0, False)
+    stats = recorder.snapshot()["operations"]["get"]
+    assert stats["count"] == 1000
+    assert stats["latency_ms"] == {"p50": 950.0, "p90": 990.0, "p99": 999.0}
+
+
+def test_format_metrics_prints_a_table() -> None:
+    store = MetricsStore(DictStore(), "main")
+    _exercise(store)
+    text = format_metrics(store.snapshot())
+    lines = text.splitlines()
+    assert lines[0] == "metrics of main"
+    assert lines[1].split() == ["operation", "count", "errors", "bytes_in", "bytes_out", "p50_ms", "p90_ms", "p99_ms"]
+    assert lines[2].split()[:5] == ["delete", "1", "0", "0", "0"]
+    assert any(line.split()[:5] == ["get", "2", "1", "0", "5"] for line in lines)
+    assert format_metrics({"store": "empty", "operations": {}}).splitlines()[0] == "metrics of empty"
+
+
+def test_reset_and_pickle() -> None:
+    store = MetricsStore(DictStore())
+    store.put("a", b"1")
+    clone = pickle.loads(pickle.dumps(store))
+    assert clone.snapshot()["operations"]["put"]["count"] == 1
+    clone.put("b", b"2")
+    store.reset()
+    assert store.snapshot()["operations"] == {}
+
+
+@pytest.mark.parametrize("size", [0, -1, "10", True])
+def test_bad_reservoir_sizes_are_config_errors(size: Any) -> None:
+    with pytest.raises(ConfigError):
+        MetricsStore(DictStore(), reservoir_size=size)
+
+
+def test_async_twin_records_the_same_figures() -> None:
+    store = AsyncMetricsStore(AsyncDictStore(), "async")
+
+    async def scenario() -> None:
+        await store.put("a", b"abc")
+        assert await store.get("a") == b"abc"
+        assert [key async for key in store.keys()] == ["a"]
+        with pytest.raises(ObjectNotFound):
+            await store.delete("zzz")
+
+    asyncio.run(scenario())
+    operations = store.snapshot()["operations"]
+    assert operations["put"]["bytes_in"] == 3 and operations["get"]["bytes_out"] == 3
+    assert operations["delete"]["errors"] == 1 and operations["keys"]["count"] == 1
+
+
+def test_without_opentelemetry_nothing_is_exported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)
+    assert _Telemetry.load() is None
+    store = MetricsStore(DictStore())
+    store.put("a", b"1")
+    assert store.metrics.telemetry() is None
+    assert store.snapshot()["operations"]["put"]["count"] == 1
+
+
+class _Instrument:
+    def __init__(self, name: str, sink: list[tuple[str, float, dict[str, str]]]) -> None:
+        self.name = name
+        self.sink = sink
+
+    def add(self, value: float, attributes: dict[str, str]) -> None:
+        self.sink.append((self.name, value, attributes))
+
+    record = add
+
+
+class _Meter:
+    def __init__(self) -> None:
+        self.sink: list[tuple[str, float, dict[str, str]]] = []
+
+    def create_counter(self, name: str, unit: str = "") -> _Instrument:
+        return _Instrument(name, self.sink)
+
+    create_histogram = create_counter
+
+
+def test_records_through_the_opentelemetry_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    metrics = pytest.importorskip("opentelemetry.metrics")
+    default = MetricsStore(DictStore())
+    default.put("a", b"1")
+    assert default.metrics.telemetry() is not None
+    meter = _Meter()
+    monkeypatch.setattr(metrics, "get_meter", lambda name, *args, **kwargs: meter)
+    store = MetricsStore(DictStore(), "orders")
+    store.put("a", b"1234")
+    with pytest.raises(ObjectNotFound):
+        store.get("b")
+    attributes = {"storage.store": "orders", "storage.operation": "put"}
+    names = [(name, value) for name, value, given in meter.sink if given == attributes]
+    assert ("storage.operations", 1) in names and ("storage.bytes_in", 4) in names
+    assert any(name == "storage.operation.duration" for name, _ in names)
+    assert ("storage.errors", 1, {"storage.store": "orders", "storage.operation": "get"}) in meter.sink
