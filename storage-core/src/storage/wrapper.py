@@ -12,8 +12,18 @@ Lifecycle passes through: ``open()`` opens the wrapped stores first, then the wr
 ``capabilities`` are derived from the wrapped stores, ``validate_stack()`` refuses impossible
 stacks at load time, and ``repr`` shows the chain: ``PrefixStore('p/') -> FilesystemStore('/x')``.
 
+The operations the core derives from ``get``/``put`` (``stat``, ``get_range``, ``copy``,
+``rename``, ``open_read``, ``open_write``, ``list_dir``) are handed to the wrapped store, so a
+backend's native range reads, server-side copies and streams work through the layer, as long as
+the layer passes values through: a layer that overrides ``get``/``put`` (a value transform) gets
+the core's derived default instead, through its own ``get``/``put``. An override that keeps
+values (logging, key mapping through ``_stored_key``) is marked ``@passes_values``; a value
+transform that ignores the key is marked ``@same_for_every_key`` (copying and renaming the stored
+bytes then still forward). The ``native_*`` capability flags follow: a layer reports one only for
+an operation it forwards and its store does natively.
+
 Decorators over several stores (mirroring, caching) subclass ``MultiStoreWrapper`` /
-``AsyncMultiStoreWrapper`` and list their stores in ``wrapped()``.
+``AsyncMultiStoreWrapper``, list their stores in ``wrapped()`` and override ``forwards``.
 
 A store written against the seed's interface (not an ``ObjectStore`` subclass, a ``keys()``
 without a prefix, a ``put`` returning True, a plain ``KeyError`` for a missing key) is adapted
@@ -24,12 +34,26 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any, AsyncIterator, Callable, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import (
+    Any,
+    AsyncIterator,
+    BinaryIO,
+    Callable,
+    ClassVar,
+    Iterable,
+    Iterator,
+    Mapping,
+    Optional,
+    Sequence,
+    TypeVar,
+)
 
 from storage._base import AsyncObjectStore, Items, ObjectStore
 from storage._lifecycle import OPEN, LifecycleMixin, accepts_prefix
 from storage.capabilities import Capabilities
 from storage.errors import AlreadyExists, ConfigError, ObjectNotFound, StoreError, UnsupportedOperation
+from storage.metadata import ListResult, ObjectInfo
+from storage.streams import AsyncFileAdapter
 
 __all__ = [
     "AsyncMultiStoreWrapper",
@@ -40,7 +64,11 @@ __all__ = [
     "as_store",
     "close_all",
     "open_all",
+    "passes_values",
+    "same_for_every_key",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: What each capability flag lets a store do, for messages.
 _ABILITY = {
@@ -51,12 +79,58 @@ _ABILITY = {
 }
 
 
-#: The ``native_*`` capability flags a layer does not pass on, switched off.
-_NOT_NATIVE = {
-    field.name: False
-    for field in dataclasses.fields(Capabilities)
-    if field.name.startswith("native_") and field.name != "native_conditional_write"
+#: The members the core's derived default of each operation goes through. A layer forwards the
+#: operation to its store when every one of them passes values through (see ``passes_values``).
+DERIVED_FROM: Mapping[str, tuple[str, ...]] = {
+    "stat": ("get",),
+    "get_range": ("get",),
+    "open_read": ("get",),
+    "open_write": ("put",),
+    "copy": ("get", "put"),
+    "rename": ("get", "put", "exists", "delete", "copy"),
+    "list_dir": ("keys",),
 }
+
+#: Operations that move stored bytes as they are: valid through a key-independent value transform.
+_MOVES = frozenset({"copy", "rename"})
+
+#: Each ``native_*`` capability flag and the operation it is about (conditional writes are
+#: ``put(if_absent=True)``, which every layer forwards).
+_NATIVE_FLAGS = {"native_range": "get_range", "native_metadata": "stat", "native_copy": "copy"}
+
+_PASSES_VALUES: set[Callable[..., Any]] = set()
+_SAME_FOR_EVERY_KEY: set[Callable[..., Any]] = set()
+
+
+def passes_values(method: F) -> F:
+    """Mark a wrapper method that stores and returns exactly what the wrapped store does.
+
+    It may observe the call, or map the key the way the layer's ``_stored_key`` does; the
+    operations derived from it are then forwarded to the wrapped store natively.
+    """
+    _PASSES_VALUES.add(method)
+    return method
+
+
+def same_for_every_key(method: F) -> F:
+    """Mark a ``get``/``put`` whose value transform does not depend on the key.
+
+    Copying or renaming the stored bytes then copies or renames the value, so ``copy`` and
+    ``rename`` are still forwarded natively (ranges, sizes and streams are not).
+    """
+    _SAME_FOR_EVERY_KEY.add(method)
+    return method
+
+
+def _forwards(cls: type, operation: str) -> bool:
+    """True if every member ``operation`` is derived from passes values through in ``cls``."""
+    allowed = _PASSES_VALUES | _SAME_FOR_EVERY_KEY if operation in _MOVES else _PASSES_VALUES
+    return all(getattr(cls, name, None) in allowed for name in DERIVED_FROM[operation])
+
+
+def _as_caller(info: ObjectInfo, key: str) -> ObjectInfo:
+    """``info`` about the stored object, named by the caller's ``key``."""
+    return info if info.key == key else dataclasses.replace(info, key=key)
 
 
 # Seed-interface adapters ----------------------------------------------------------------------
@@ -297,13 +371,36 @@ class _Layer(LifecycleMixin):
     def capabilities(self) -> Capabilities:
         """What every wrapped store can do, changed by ``CAPABILITY_CHANGES``.
 
-        The ``native_*`` flags other than conditional writes (``put(if_absent=True)`` is
-        forwarded) are not passed on: what the base does natively (stat, ranges, copy), a layer
-        does through the derived default, which goes through the layer's own ``get``/``put``.
+        A ``native_*`` flag (range, metadata, copy) is kept only if this layer ``forwards`` the
+        operation; otherwise the layer derives it through its own ``get``/``put``. Conditional
+        writes are passed on: every layer forwards ``put(if_absent=True)``.
         """
         stores = self.capability_sources()
         merged: Capabilities = stores[0].capabilities.merge_all(s.capabilities for s in stores[1:])
-        return merged.replace(**{**_NOT_NATIVE, **self.CAPABILITY_CHANGES})
+        native = {flag: getattr(merged, flag) and self.forwards(op) for flag, op in _NATIVE_FLAGS.items()}
+        return merged.replace(**{**native, **self.CAPABILITY_CHANGES})
+
+    def forwards(self, operation: str) -> bool:
+        """True if this layer hands ``operation`` (a key of ``DERIVED_FROM``) to the wrapped store.
+
+        By default: if every member the derived default goes through passes values through.
+        """
+        return _forwards(type(self), operation)
+
+    def _stored_key(self, key: str, operation: str) -> str:
+        """The key the wrapped store holds the caller's ``key`` under (the same by default)."""
+        return key
+
+    def _stored_prefix(self, prefix: str) -> Optional[str]:
+        """The prefix to ``list_dir`` below for the caller's ``prefix`` (the same by default).
+
+        None if the layer's key mapping scatters directories: ``list_dir`` is then derived.
+        """
+        return prefix
+
+    def _listed_dir(self, listed: ListResult, prefix: str) -> ListResult:
+        """The caller's view of the wrapped store's ``list_dir`` result (the same by default)."""
+        return listed
 
     def capability_sources(self) -> list[Any]:
         """The stores whose capabilities this layer has (all wrapped stores by default)."""
@@ -402,26 +499,31 @@ class StoreWrapper(MultiStoreWrapper):
         """The one wrapped store."""
         return [("store", self.store)]
 
+    @passes_values
     def get(self, key: str) -> Any:
         """Return the object at ``key`` from the wrapped store."""
         self._check("get")
         return self.store.get(key)
 
+    @passes_values
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` at ``key`` in the wrapped store (``if_absent``: only if no object is there)."""
         self._check("put")
         self.store.put(key, data, if_absent=if_absent)
 
+    @passes_values
     def exists(self, key: str) -> bool:
         """Return whether the wrapped store holds ``key``."""
         self._check("exists")
         return self.store.exists(key)
 
+    @passes_values
     def delete(self, key: str) -> None:
         """Remove ``key`` from the wrapped store."""
         self._check("delete")
         self.store.delete(key)
 
+    @passes_values
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Iterate over the wrapped store's keys under ``prefix``."""
         self._check("keys")
@@ -451,6 +553,61 @@ class StoreWrapper(MultiStoreWrapper):
             super().delete_many(keys)
 
 
+
+    def stat(self, key: str) -> ObjectInfo:
+        """The wrapped store's ``stat`` of the stored key, named by ``key``; derived if values change."""
+        self._check("stat")
+        if not self.forwards("stat"):
+            return super().stat(key)
+        return _as_caller(self.store.stat(self._stored_key(key, "stat")), key)
+
+    def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """The wrapped store's ``get_range``; derived (through ``get``) if values change."""
+        self._check("get_range")
+        if not self.forwards("get_range"):
+            return super().get_range(key, start, end)
+        return self.store.get_range(self._stored_key(key, "get_range"), start, end)
+
+    @passes_values
+    def copy(self, source: str, target: str) -> None:
+        """The wrapped store's ``copy``; derived (``get`` then ``put``) if values change."""
+        self._check("copy")
+        if not self.forwards("copy"):
+            super().copy(source, target)
+            return
+        self.store.copy(self._stored_key(source, "copy"), self._stored_key(target, "copy"))
+
+    def rename(self, source: str, target: str) -> None:
+        """The wrapped store's ``rename``; derived (copy, then delete) if values change."""
+        self._check("rename")
+        if not self.forwards("rename"):
+            super().rename(source, target)
+            return
+        self.store.rename(self._stored_key(source, "rename"), self._stored_key(target, "rename"))
+
+    def open_read(self, key: str) -> BinaryIO:
+        """The wrapped store's ``open_read``; derived (through ``get``) if values change."""
+        self._check("open_read")
+        if not self.forwards("open_read"):
+            return super().open_read(key)
+        return self.store.open_read(self._stored_key(key, "open_read"))
+
+    def open_write(self, key: str) -> BinaryIO:
+        """The wrapped store's ``open_write``; derived (buffered, then ``put``) if values change."""
+        self._check("open_write")
+        if not self.forwards("open_write"):
+            return super().open_write(key)
+        return self.store.open_write(self._stored_key(key, "open_write"))
+
+    def list_dir(self, prefix: str = "") -> ListResult:
+        """The wrapped store's ``list_dir`` under the stored prefix; derived (from ``keys``) otherwise."""
+        self._check("list_dir")
+        stored = self._stored_prefix(prefix) if self.forwards("list_dir") else None
+        if stored is None:
+            return super().list_dir(prefix)
+        return self._listed_dir(self.store.list_dir(stored), prefix)
+
+
 class AsyncStoreWrapper(AsyncMultiStoreWrapper):
     """An async decorator forwarding every member to ``store``; override what you change."""
 
@@ -461,26 +618,31 @@ class AsyncStoreWrapper(AsyncMultiStoreWrapper):
         """The one wrapped store."""
         return [("store", self.store)]
 
+    @passes_values
     async def get(self, key: str) -> Any:
         """Return the object at ``key`` from the wrapped store."""
         await self._check("get")
         return await self.store.get(key)
 
+    @passes_values
     async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` at ``key`` in the wrapped store (``if_absent``: only if no object is there)."""
         await self._check("put")
         await self.store.put(key, data, if_absent=if_absent)
 
+    @passes_values
     async def exists(self, key: str) -> bool:
         """Return whether the wrapped store holds ``key``."""
         await self._check("exists")
         return await self.store.exists(key)
 
+    @passes_values
     async def delete(self, key: str) -> None:
         """Remove ``key`` from the wrapped store."""
         await self._check("delete")
         await self.store.delete(key)
 
+    @passes_values
     async def keys(self, prefix: str = "") -> AsyncIterator[str]:
         """Iterate over the wrapped store's keys under ``prefix``."""
         await self._check("keys")
@@ -509,3 +671,56 @@ class AsyncStoreWrapper(AsyncMultiStoreWrapper):
             await self.store.delete_many(keys)
         else:
             await super().delete_many(keys)
+
+    async def stat(self, key: str) -> ObjectInfo:
+        """The wrapped store's ``stat`` of the stored key, named by ``key``; derived if values change."""
+        await self._check("stat")
+        if not self.forwards("stat"):
+            return await super().stat(key)
+        return _as_caller(await self.store.stat(self._stored_key(key, "stat")), key)
+
+    async def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """The wrapped store's ``get_range``; derived (through ``get``) if values change."""
+        await self._check("get_range")
+        if not self.forwards("get_range"):
+            return await super().get_range(key, start, end)
+        return await self.store.get_range(self._stored_key(key, "get_range"), start, end)
+
+    @passes_values
+    async def copy(self, source: str, target: str) -> None:
+        """The wrapped store's ``copy``; derived (``get`` then ``put``) if values change."""
+        await self._check("copy")
+        if not self.forwards("copy"):
+            await super().copy(source, target)
+            return
+        await self.store.copy(self._stored_key(source, "copy"), self._stored_key(target, "copy"))
+
+    async def rename(self, source: str, target: str) -> None:
+        """The wrapped store's ``rename``; derived (copy, then delete) if values change."""
+        await self._check("rename")
+        if not self.forwards("rename"):
+            await super().rename(source, target)
+            return
+        await self.store.rename(self._stored_key(source, "rename"), self._stored_key(target, "rename"))
+
+    async def open_read(self, key: str) -> AsyncFileAdapter:
+        """The wrapped store's ``open_read``; derived (through ``get``) if values change."""
+        await self._check("open_read")
+        if not self.forwards("open_read"):
+            return await super().open_read(key)
+        return await self.store.open_read(self._stored_key(key, "open_read"))
+
+    async def open_write(self, key: str) -> AsyncFileAdapter:
+        """The wrapped store's ``open_write``; derived (buffered, then ``put``) if values change."""
+        await self._check("open_write")
+        if not self.forwards("open_write"):
+            return await super().open_write(key)
+        return await self.store.open_write(self._stored_key(key, "open_write"))
+
+    async def list_dir(self, prefix: str = "") -> ListResult:
+        """The wrapped store's ``list_dir`` under the stored prefix; derived (from ``keys``) otherwise."""
+        await self._check("list_dir")
+        stored = self._stored_prefix(prefix) if self.forwards("list_dir") else None
+        if stored is None:
+            return await super().list_dir(prefix)
+        return self._listed_dir(await self.store.list_dir(stored), prefix)

@@ -16,7 +16,7 @@ from storage.utils._flavours import (
 )
 from storage.utils._keymaps import KeyTransformer
 from storage.utils._mixins import KeyMapping
-from storage.wrapper import AsyncStoreWrapper
+from storage.wrapper import AsyncStoreWrapper, passes_values
 
 __all__ = [
     "AsyncHashPrefixStore",
@@ -37,22 +37,27 @@ class AsyncKeyTransformingStore(KeyMapping, AsyncStoreWrapper):
         super().__init__(store)
         self._set_key_transformer(transformer)
 
+    @passes_values
     async def get(self, key: str) -> Any:
         """Return the object at the mapped key."""
         return await super().get(self._map(key, "get"))
 
+    @passes_values
     async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` at the mapped key."""
         await super().put(self._map(key, "put"), data, if_absent=if_absent)
 
+    @passes_values
     async def exists(self, key: str) -> bool:
         """Return whether the mapped key holds an object."""
         return await super().exists(self._map(key, "exists"))
 
+    @passes_values
     async def delete(self, key: str) -> None:
         """Remove the object at the mapped key."""
         await super().delete(self._map(key, "delete"))
 
+    @passes_values
     async def keys(self, prefix: str = "") -> AsyncIterator[str]:
         """Iterate over the caller's keys that start with ``prefix``."""
         async for stored in super().keys(self._list_prefix(prefix)):
@@ -88,6 +93,7 @@ class AsyncUrlEncodingStore(UrlEncoding, AsyncKeyTransformingStore):
 class AsyncRegexRoutingStore(RegexRouting, AsyncKeyTransformingStore):
     """Maps each key with the transformer of the first route whose pattern matches it."""
 
+    @passes_values
     async def exists(self, key: str) -> bool:
         """Return whether the routed key holds an object; False if no route matches."""
         try:

@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 from storage.utils._flavours import Base64, Buffer, Gzip, Json, TextEncoding
 from storage.utils._mixins import ValueMapping
 from storage.utils._transforms import DataTransformer
-from storage.wrapper import AsyncStoreWrapper
+from storage.wrapper import AsyncStoreWrapper, same_for_every_key
 
 __all__ = [
     "AsyncBase64Store",
@@ -42,10 +42,12 @@ class AsyncTransformingStore(ValueMapping, AsyncStoreWrapper):
             return await asyncio.get_running_loop().run_in_executor(None, function, key, data)
         return function(key, data)
 
+    @same_for_every_key
     async def get(self, key: str) -> Any:
         """Return the decoded object at ``key``."""
         return await self._apply(self._decode, key, await super().get(key))
 
+    @same_for_every_key
     async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store the encoded ``data`` at ``key``."""
         await super().put(key, await self._apply(self._encode, key, data), if_absent=if_absent)

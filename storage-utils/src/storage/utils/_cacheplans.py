@@ -1,6 +1,8 @@
 """CachingStore's logic, shared by the sync and async twins: the LRU/TTL index and the plans.
 
-Read-through, write-through, delete invalidates. The index remembers every cached key with its
+Read-through, write-through, delete invalidates; ``copy``, ``rename`` and ``open_write`` go to
+the main store natively and drop the keys they change from the cache (``stat``, ``get_range``
+and ``open_read`` read the main store). The index remembers every cached key with its
 size and the time it was cached. With a bound (``max_items``, ``max_bytes``) or a ``ttl`` only
 entries the index holds and that are fresh are served, and the least recently used are
 evicted; without one, the cache store is trusted as the seed trusted it. A failing cache never
@@ -16,9 +18,13 @@ from collections import OrderedDict
 from typing import Any, Callable, Iterable, Optional
 
 from storage.errors import ConfigError, ObjectNotFound
-from storage.utils._sansio import Call, Plan
+from storage.utils._sansio import Call, Plan, arun, run
 
-__all__ = ["CacheIndex", "CachingLogic"]
+__all__ = ["NATIVE", "CacheIndex", "CachingLogic", "Invalidation"]
+
+#: What a caching store hands to its main store as such: reads beyond ``get`` are not cached,
+#: writes beyond ``put`` drop the keys they change from the cache.
+NATIVE = frozenset({"stat", "get_range", "open_read", "open_write", "copy", "rename", "list_dir"})
 
 logger = logging.getLogger("storage.utils.caching")
 
@@ -170,6 +176,18 @@ class CachingLogic:
         self.index.discard(key)
         yield from self.drop(key)
 
+    def move(self, operation: str, source: str, target: str) -> Plan[None]:
+        """``copy`` or ``rename`` in the main store, then drop the keys it changed from the cache."""
+        error: Optional[Exception] = None
+        try:
+            yield Call(self.main, operation, (source, target))
+        except Exception as err:
+            error = err
+        for key in dict.fromkeys([target] if operation == "copy" else [source, target]):
+            yield from self.clear(key, ())
+        if error is not None:
+            raise error
+
     def _fill(self, key: str, data: Any) -> Plan[None]:
         evicted = self.index.admit(key, size_of(data))
         if evicted is None:
@@ -201,3 +219,23 @@ class CachingLogic:
             return
         for cached in dict.fromkeys([*self.index.clear(), *listed]):
             yield from self.drop(cached)
+
+
+class Invalidation:
+    """Drops ``key`` from the cache when the write it guards ends (``with`` sync, ``async with`` async)."""
+
+    def __init__(self, logic: CachingLogic, key: str) -> None:
+        self.logic = logic
+        self.key = key
+
+    def __enter__(self) -> Invalidation:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        run(self.logic.clear(self.key, ()))
+
+    async def __aenter__(self) -> Invalidation:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await arun(self.logic.clear(self.key, ()))

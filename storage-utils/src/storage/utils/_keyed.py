@@ -16,7 +16,7 @@ from storage.utils._flavours import (
 )
 from storage.utils._keymaps import KeyTransformer
 from storage.utils._mixins import KeyMapping
-from storage.wrapper import StoreWrapper
+from storage.wrapper import StoreWrapper, passes_values
 
 __all__ = [
     "HashPrefixStore",
@@ -41,22 +41,27 @@ class KeyTransformingStore(KeyMapping, StoreWrapper):
         super().__init__(store)
         self._set_key_transformer(transformer)
 
+    @passes_values
     def get(self, key: str) -> Any:
         """Return the object at the mapped key."""
         return super().get(self._map(key, "get"))
 
+    @passes_values
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` at the mapped key."""
         super().put(self._map(key, "put"), data, if_absent=if_absent)
 
+    @passes_values
     def exists(self, key: str) -> bool:
         """Return whether the mapped key holds an object."""
         return super().exists(self._map(key, "exists"))
 
+    @passes_values
     def delete(self, key: str) -> None:
         """Remove the object at the mapped key."""
         super().delete(self._map(key, "delete"))
 
+    @passes_values
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Iterate over the caller's keys that start with ``prefix``."""
         return self._mapped(super().keys(self._list_prefix(prefix)), prefix)
@@ -95,6 +100,7 @@ class UrlEncodingStore(UrlEncoding, KeyTransformingStore):
 class RegexRoutingStore(RegexRouting, KeyTransformingStore):
     """Maps each key with the transformer of the first route whose pattern matches it."""
 
+    @passes_values
     def exists(self, key: str) -> bool:
         """Return whether the routed key holds an object; False if no route matches."""
         try:

@@ -53,6 +53,15 @@ class KeyTransformer:
         """
         return prefix if type(self).transform_key is KeyTransformer.transform_key else ""
 
+    @property
+    def keeps_hierarchy(self) -> bool:
+        """True if ``/``-separated directories map onto directories below ``list_prefix``.
+
+        Then ``list_dir`` lists the stored prefix's children and maps them back; otherwise it is
+        derived from ``keys``. The identity keeps them; a subclass that maps keys says so itself.
+        """
+        return type(self).transform_key is KeyTransformer.transform_key
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -71,6 +80,11 @@ class ValidatingKeyTransformer(KeyTransformer):
     def list_prefix(self, prefix: str) -> str:
         """List under the same prefix: the keys are unchanged."""
         return prefix
+
+    @property
+    def keeps_hierarchy(self) -> bool:
+        """Keys are unchanged."""
+        return True
 
 
 class RegexValidator:
@@ -118,6 +132,11 @@ class PrefixKeyTransformer(KeyTransformer):
     def list_prefix(self, prefix: str) -> str:
         """List under our prefix followed by the caller's."""
         return self.prefix + prefix
+
+    @property
+    def keeps_hierarchy(self) -> bool:
+        """A prefix moves every directory below it."""
+        return True
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.prefix!r})"
@@ -174,6 +193,11 @@ class UrlEncodingKeyTransformer(KeyTransformer):
     def list_prefix(self, prefix: str) -> str:
         """Encoding works character by character, so the encoded prefix narrows the listing."""
         return self.transform_key(prefix)
+
+    @property
+    def keeps_hierarchy(self) -> bool:
+        """Each segment is encoded on its own and ``/`` kept."""
+        return True
 
 
 class RoutingKeyTransformer(KeyTransformer):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Mapping, NoReturn, Optional
+from typing import Any, NoReturn, Optional
 
 from storage.errors import InvalidKey, UnsupportedOperation
+from storage.metadata import ListResult
 from storage.utils._keymaps import KeyTransformer, listed_key, map_key
 from storage.utils._transforms import DataTransformer, decode, encode
+from storage.validation import check_key
 
-__all__ = ["KeyMapping", "ValueMapping", "check_prefix", "refuse"]
+__all__ = ["KeyMapping", "ValueMapping", "check_pair", "check_prefix", "refuse"]
 
 
 def refuse(store: str, operation: str, why: str) -> NoReturn:
@@ -24,6 +26,11 @@ def check_prefix(prefix: Any, store: str) -> str:
     return prefix
 
 
+def check_pair(source: Any, target: Any, store: str, operation: str) -> tuple[str, str]:
+    """Return ``(source, target)`` of a ``copy``/``rename`` if both are keys, else raise ``InvalidKey``."""
+    return check_key(source, store, operation), check_key(target, store, operation)
+
+
 def _arguments(transformer: object) -> str:
     """``"'p/'"`` for a transformer whose repr is ``PrefixKeyTransformer('p/')``."""
     text = repr(transformer)
@@ -32,10 +39,13 @@ def _arguments(transformer: object) -> str:
 
 
 class ValueMapping:
-    """Maps values with ``self.transformer`` (a ``DataTransformer``) at the store boundary."""
+    """Maps values with ``self.transformer`` (a ``DataTransformer``) at the store boundary.
 
-    #: Ranges of transformed data are not ranges of the value.
-    CAPABILITY_CHANGES: ClassVar[Mapping[str, bool]] = {"native_range": False}
+    The transformer never sees the key, so copying or renaming the stored bytes copies or
+    renames the value: ``copy`` and ``rename`` are forwarded; ranges, ``stat`` and streams are
+    derived through the layer's ``get``/``put`` (their bytes are the stored, not the caller's).
+    """
+
     transformer: DataTransformer
     store_name: str
 
@@ -87,6 +97,21 @@ class KeyMapping:
 
     def _map(self, key: Any, operation: str) -> str:
         return map_key(self.key_transformer, key, self.store_name, operation)
+
+    def _stored_key(self, key: Any, operation: str) -> str:
+        """The mapped key, for the operations the wrapper forwards (``stat``, ``copy``, ...)."""
+        return self._map(key, operation)
+
+    def _stored_prefix(self, prefix: Any) -> Optional[str]:
+        """The stored prefix ``list_dir`` lists below; None if the mapping scatters directories."""
+        stored = self._list_prefix(prefix)
+        return stored if self.key_transformer.keeps_hierarchy else None
+
+    def _listed_dir(self, listed: ListResult, prefix: str) -> ListResult:
+        """The caller's keys and prefixes of a stored ``list_dir`` result."""
+        keys = (self._listed(stored, prefix) for stored in listed.keys)
+        prefixes = (self._listed(stored, prefix) for stored in listed.prefixes)
+        return ListResult(sorted(k for k in keys if k is not None), sorted(p for p in prefixes if p is not None))
 
     def _list_prefix(self, prefix: Any) -> str:
         return self.key_transformer.list_prefix(check_prefix(prefix, self.store_name))

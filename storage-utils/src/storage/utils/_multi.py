@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterator, Mapping, Optional, Sequence
+from typing import Any, BinaryIO, ClassVar, Iterator, Mapping, Optional, Sequence, cast
 
-from storage.utils._cacheplans import CacheIndex, CachingLogic
+from storage.metadata import ListResult, ObjectInfo
+from storage.object import ObjectStore
+from storage.utils import _cacheplans, _mirrorplans
+from storage.utils._cacheplans import CacheIndex, CachingLogic, Invalidation
 from storage.utils._mirrorplans import MirrorLogic
-from storage.utils._mixins import check_prefix
+from storage.utils._mixins import check_pair, check_prefix
+from storage.utils._observe import WatchedWriter
 from storage.utils._sansio import run
 from storage.validation import check_key
 from storage.wrapper import MultiStoreWrapper, as_store
@@ -34,6 +38,10 @@ class CachingMixin:
         """The main store: the cache only speeds it up."""
         return [self.main_store]
 
+    def forwards(self, operation: str) -> bool:
+        """Every operation beyond get/put goes to the main store as such."""
+        return operation in _cacheplans.NATIVE
+
     def repr_args(self) -> str:
         """The bounds, if any."""
         index = self.index
@@ -47,6 +55,8 @@ class CachingStore(CachingMixin, MultiStoreWrapper):
     ``max_items`` and ``max_bytes`` bound the cache (least recently used entries are evicted),
     ``ttl`` (seconds) expires entries. A failing cache never fails a read the main store serves.
     """
+
+    main_store: ObjectStore
 
     def __init__(
         self,
@@ -85,6 +95,42 @@ class CachingStore(CachingMixin, MultiStoreWrapper):
         self._check("keys")
         return iter(self.main_store.keys(prefix))
 
+    def stat(self, key: str) -> ObjectInfo:
+        """The main store's ``stat``."""
+        self._check("stat")
+        return self.main_store.stat(check_key(key, self.store_name, "stat"))
+
+    def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """The main store's ``get_range``."""
+        self._check("get_range")
+        return self.main_store.get_range(check_key(key, self.store_name, "get_range"), start, end)
+
+    def open_read(self, key: str) -> BinaryIO:
+        """The main store's ``open_read``."""
+        self._check("open_read")
+        return self.main_store.open_read(check_key(key, self.store_name, "open_read"))
+
+    def open_write(self, key: str) -> BinaryIO:
+        """The main store's writer; closing it drops ``key`` from the cache."""
+        self._check("open_write")
+        writer = self.main_store.open_write(check_key(key, self.store_name, "open_write"))
+        return cast(BinaryIO, WatchedWriter(writer, Invalidation(self.logic, key)))
+
+    def copy(self, source: str, target: str) -> None:
+        """The main store's ``copy``; drops ``target`` from the cache."""
+        self._check("copy")
+        run(self.logic.move("copy", *check_pair(source, target, self.store_name, "copy")))
+
+    def rename(self, source: str, target: str) -> None:
+        """The main store's ``rename``; drops both keys from the cache."""
+        self._check("rename")
+        run(self.logic.move("rename", *check_pair(source, target, self.store_name, "rename")))
+
+    def list_dir(self, prefix: str = "") -> ListResult:
+        """The main store's ``list_dir``."""
+        self._check("list_dir")
+        return self.main_store.list_dir(prefix)
+
     def clear(self, key: Optional[str] = None) -> None:
         """Drop ``key`` from the cache, or everything the cache holds (the seed's ``clear``)."""
         self._check("clear")
@@ -100,6 +146,10 @@ class MirroringMixin:
     def wrapped(self) -> list[tuple[str, Any]]:
         """The children, in order."""
         return [(f"children[{index}]", child) for index, child in enumerate(self.children)]
+
+    def forwards(self, operation: str) -> bool:
+        """Reads fall through the children and copy/rename run on each; the rest is derived."""
+        return operation in _mirrorplans.NATIVE
 
 
 class MirroringStore(MirroringMixin, MultiStoreWrapper):
@@ -122,12 +172,40 @@ class MirroringStore(MirroringMixin, MultiStoreWrapper):
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` in every child."""
         self._check("put")
-        run(self.logic.write("put", check_key(key, self.store_name, "put"), data, if_absent=if_absent))
+        run(self.logic.put(check_key(key, self.store_name, "put"), data, if_absent))
 
     def delete(self, key: str) -> None:
         """Delete ``key`` from every child that has it."""
         self._check("delete")
         run(self.logic.write("delete", check_key(key, self.store_name, "delete")))
+
+    def stat(self, key: str) -> ObjectInfo:
+        """``stat`` from the first child that has ``key``."""
+        self._check("stat")
+        found: ObjectInfo = run(self.logic.read("stat", check_key(key, self.store_name, "stat")))
+        return found
+
+    def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """``get_range`` from the first child that has ``key``."""
+        self._check("get_range")
+        found: bytes = run(self.logic.read("get_range", check_key(key, self.store_name, "get_range"), start, end))
+        return found
+
+    def open_read(self, key: str) -> BinaryIO:
+        """``open_read`` from the first child that has ``key``."""
+        self._check("open_read")
+        found: BinaryIO = run(self.logic.read("open_read", check_key(key, self.store_name, "open_read")))
+        return found
+
+    def copy(self, source: str, target: str) -> None:
+        """``copy`` in every child that has ``source``."""
+        self._check("copy")
+        run(self.logic.write("copy", *check_pair(source, target, self.store_name, "copy")))
+
+    def rename(self, source: str, target: str) -> None:
+        """``rename`` in every child that has ``source``."""
+        self._check("rename")
+        run(self.logic.write("rename", *check_pair(source, target, self.store_name, "rename")))
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Every child's keys under ``prefix``, each once."""

@@ -1,25 +1,44 @@
-"""What the logging and notifying stores share: operation records and handler dispatch.
+"""What the logging, notifying and caching stores share: operation records, handler dispatch, watched writers.
 
 ``OperationLog`` is a context manager used the same way around a sync call and an ``await``:
 it writes one INFO record per operation, in the seed's words (``<store_name> put <key>``) with
 the outcome and duration, never the data, and does no formatting unless the record is emitted.
+``ChangeNotice`` calls the change handlers when the write it guards ends. ``WatchedWriter`` and
+``WatchedAsyncWriter`` run a writer's ``close()`` (its commit) inside such a guard, so a
+streamed write is logged, notified or invalidated when it is stored, not when it is opened.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import time
 from types import TracebackType
-from typing import Any, Awaitable, Callable, ClassVar, Optional
+from typing import Any, AsyncContextManager, Awaitable, BinaryIO, Callable, ClassVar, ContextManager, Iterator, Optional
 
-__all__ = ["DEFAULT_LOGGER", "FALLBACKS", "Handlers", "Observed", "OperationLog"]
+from storage.streams import AsyncFileAdapter
+
+__all__ = [
+    "DEFAULT_LOGGER",
+    "FALLBACKS",
+    "ChangeNotice",
+    "Handlers",
+    "Observed",
+    "OperationLog",
+    "WatchedAsyncWriter",
+    "WatchedWriter",
+]
 
 #: Where the logging stores write unless given a logger.
 DEFAULT_LOGGER = "storage.utils.logging"
 
-#: What ExceptionLoggingStore returns instead of raising, as the seed did.
-FALLBACKS: dict[str, Any] = {"get": None, "exists": False, "put": None, "delete": None}
+#: What ExceptionLoggingStore returns instead of raising, as the seed did (``list_dir``: an
+#: empty ``ListResult``; every other operation beyond the seed's: None).
+FALLBACKS: dict[str, Any] = {
+    "get": None, "exists": False, "put": None, "delete": None, "stat": None, "get_range": None,
+    "open_read": None, "open_write": None,
+}
 
 _notify_logger = logging.getLogger("storage.utils.notify")
 
@@ -57,6 +76,23 @@ class OperationLog:
             self.logger.error("failed to %s: %s", what, error, exc_info=error)
             return True
         return False
+
+    async def __aenter__(self) -> OperationLog:
+        return self
+
+    async def __aexit__(
+        self, kind: Optional[type[BaseException]], error: Optional[BaseException], trace: Optional[TracebackType]
+    ) -> bool:
+        return self.__exit__(kind, error, trace)
+
+    @contextlib.contextmanager
+    def on_failure(self) -> Iterator[None]:
+        """Log (and with ``swallow`` hide) a failure of the block; success is logged later, on exit."""
+        try:
+            yield
+        except Exception as err:
+            if not self.__exit__(type(err), err, err.__traceback__):
+                raise
 
 
 class Observed:
@@ -104,6 +140,15 @@ class Handlers:
         """Call ``handler(store, key, exception)`` after every delete."""
         self.handlers.append(_only(self.DELETE, handler))
 
+    def _changes(self, operation: str, key: str, target: Optional[str] = None) -> ChangeNotice:
+        """The notice for a write: ``copy`` puts ``target``; ``rename`` puts it and deletes ``key``."""
+        if operation == "copy":
+            return ChangeNotice(self, (self.PUT, str(target)))
+        if operation == "rename":
+            deleted = [] if key == target else [(self.DELETE, key)]
+            return ChangeNotice(self, (self.PUT, str(target)), *deleted)
+        return ChangeNotice(self, (operation, key))
+
     def _notify(self, action: str, key: str, error: Optional[BaseException]) -> list[Awaitable[Any]]:
         """Call every handler; a raising handler is logged, never raised. Returns pending awaitables."""
         pending = []
@@ -116,6 +161,110 @@ class Handlers:
             if inspect.isawaitable(result):
                 pending.append(result)
         return pending
+
+
+class ChangeNotice:
+    """Notifies ``changes`` (``(action, key)`` pairs) when the write it guards ends, with its error.
+
+    Used as ``with`` by sync stores and ``async with`` by async ones (which await coroutine
+    handlers); the write's own exception is never hidden.
+    """
+
+    def __init__(self, handlers: Handlers, *changes: tuple[str, str]) -> None:
+        self.handlers = handlers
+        self.changes = changes
+
+    def _pending(self, error: Optional[BaseException]) -> list[Awaitable[Any]]:
+        if error is not None and not isinstance(error, Exception):
+            return []
+        return [done for action, key in self.changes for done in self.handlers._notify(action, key, error)]
+
+    def __enter__(self) -> ChangeNotice:
+        return self
+
+    def __exit__(self, kind: Optional[type[BaseException]], error: Optional[BaseException], trace: Any) -> None:
+        self._pending(error)
+
+    async def __aenter__(self) -> ChangeNotice:
+        return self
+
+    async def __aexit__(self, kind: Optional[type[BaseException]], error: Optional[BaseException], trace: Any) -> None:
+        await await_handlers(self._pending(error))
+
+
+class WatchedWriter:
+    """A sync writer whose ``close()`` (the commit) runs inside ``guard``; ``discard()`` skips it."""
+
+    def __init__(self, file: BinaryIO, guard: ContextManager[Any]) -> None:
+        self.file = file
+        self.guard: Optional[ContextManager[Any]] = guard
+
+    @property
+    def closed(self) -> bool:
+        """True once closed or discarded."""
+        return self.file.closed
+
+    def writable(self) -> bool:
+        """Writers write."""
+        return True
+
+    def write(self, data: Any) -> int:
+        """Write ``data`` to the wrapped writer."""
+        return self.file.write(data)
+
+    def flush(self) -> None:
+        """Flush the wrapped writer."""
+        self.file.flush()
+
+    def close(self) -> None:
+        """Store the object (once), inside the guard."""
+        guard, self.guard = self.guard, None
+        if guard is None:
+            self.file.close()
+            return
+        with guard:
+            self.file.close()
+
+    def discard(self) -> None:
+        """Close without storing anything (and without the guard)."""
+        self.guard = None
+        discard = getattr(self.file, "discard", None)
+        (discard if discard is not None else self.file.close)()
+
+    def __enter__(self) -> WatchedWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        if exc_type is not None:
+            self.discard()
+        else:
+            self.close()
+
+
+async def _await(function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    return await function(*args)
+
+
+class WatchedAsyncWriter(AsyncFileAdapter):
+    """An async writer whose ``close()`` (the commit) runs inside ``guard``; ``discard()`` skips it."""
+
+    def __init__(self, file: AsyncFileAdapter, guard: AsyncContextManager[Any]) -> None:
+        super().__init__(file, _await)  # type: ignore[arg-type]
+        self.guard: Optional[AsyncContextManager[Any]] = guard
+
+    async def close(self) -> None:
+        """Store the object (once), inside the guard."""
+        guard, self.guard = self.guard, None
+        if guard is None:
+            await self._call(self.file.close)
+            return
+        async with guard:
+            await self._call(self.file.close)
+
+    async def discard(self) -> None:
+        """Close without storing anything (and without the guard)."""
+        self.guard = None
+        await super().discard()
 
 
 def _only(action: str, handler: Callable[[Any, str, Optional[BaseException]], Any]) -> Handler:

@@ -7,7 +7,7 @@ from typing import Any, Optional
 from storage.utils._flavours import Base64, Buffer, Gzip, Json, TextEncoding
 from storage.utils._mixins import ValueMapping
 from storage.utils._transforms import DataTransformer
-from storage.wrapper import StoreWrapper
+from storage.wrapper import StoreWrapper, same_for_every_key
 
 __all__ = ["Base64Store", "BufferStore", "GzipStore", "JsonStore", "TextEncodingStore", "TransformingStore"]
 
@@ -19,10 +19,12 @@ class TransformingStore(ValueMapping, StoreWrapper):
         super().__init__(store)
         self._set_transformer(transformer)
 
+    @same_for_every_key
     def get(self, key: str) -> Any:
         """Return the decoded object at ``key``."""
         return self._decode(key, super().get(key))
 
+    @same_for_every_key
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store the encoded ``data`` at ``key``."""
         super().put(key, self._encode(key, data), if_absent=if_absent)
