@@ -122,13 +122,19 @@ def make_twin(
     make_store: Callable[..., BucketStore],
     make_async_store: Callable[..., AsyncBucketStore],
 ) -> Iterator[Callable[..., Twin]]:
-    """Build either store on the test bucket (each test runs with both); keywords override."""
+    """Build either store on the test bucket (each test runs with both); keywords override.
+
+    Keywords use the async store's names (``endpoint_url``, ``botocore_config``); the sync store
+    gets them under its seed names (``s3_url``, ``botocore_config_kwargs``).
+    """
     loop = asyncio.new_event_loop()
     made: list[Twin] = []
 
     def make(**overrides: Any) -> Twin:
         if request.param == "BucketStore":
-            twin = Twin(make_store(**overrides), lambda value: value)
+            seed_names = {"endpoint_url": "s3_url", "botocore_config": "botocore_config_kwargs"}
+            sync_overrides = {seed_names.get(name, name): value for name, value in overrides.items()}
+            twin = Twin(make_store(**sync_overrides), lambda value: value)
         else:
             twin = Twin(make_async_store(**overrides), loop.run_until_complete)
         made.append(twin)

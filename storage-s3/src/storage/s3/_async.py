@@ -23,6 +23,17 @@ A = TypeVar("A")
 T = TypeVar("T")
 
 
+def _drop_expect_header(request: Any, **_: Any) -> None:
+    """Send bodies without ``Expect: 100-continue``.
+
+    aiohttp waits for the interim ``100 Continue`` with no timeout at all, so a server that
+    accepts the connection and stays silent would hang a ``put`` despite ``read_timeout``.
+    The header is not signed, so removing it after signing is safe.
+    """
+    if "Expect" in request.headers:
+        del request.headers["Expect"]
+
+
 class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
     """The asyncio twin of ``BucketStore``, on aioboto3; use it with ``async with``.
 
@@ -68,9 +79,10 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
             stack = AsyncExitStack()
             creator = aioboto3.Session().client("s3", **self.settings.client_kwargs())
             try:
-                self._adopt(await stack.enter_async_context(creator))
+                client = self._adopt(await stack.enter_async_context(creator))
             except Exception as err:
                 self._protocol.reraise(err, "open")
+            client.meta.events.register("before-send.s3", _drop_expect_header)
             self._exit_stack = stack
 
     async def _close(self) -> None:
