@@ -132,10 +132,17 @@ class RoutingRules:
 
     @property
     def capabilities(self) -> Capabilities:
-        """Read, write and delete if any target can (per key, the target decides); listing if all can."""
+        """Read, write and delete if any target can (per key, the target decides); the rest if all can.
+
+        ``put(if_absent=True)`` is forwarded, so conditional writes are native if every target's are.
+        """
         stores = [store for _, store in self.wrapped()]
         flags = {name: any(getattr(s.capabilities, name) for s in stores) for name in _ANY_TARGET}
-        return Capabilities(listing=all(s.capabilities.listing for s in stores), **flags)
+        return Capabilities(
+            listing=all(s.capabilities.listing for s in stores),
+            native_conditional_write=all(s.capabilities.native_conditional_write for s in stores),
+            **flags,
+        )
 
     def _target(self, key: Any, operation: str) -> Any:
         store = self.table.owner(check_key(key, self.store_name, operation))

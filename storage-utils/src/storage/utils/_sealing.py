@@ -15,6 +15,7 @@ import os
 from typing import Any, ClassVar, Iterator, Mapping, Optional
 
 from storage.errors import ConfigError, IntegrityError, InvalidValue
+from storage.validation import check_key
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "EncryptionRules", "read_key"]
 
@@ -106,6 +107,7 @@ class EncryptionRules:
 
     def _seal(self, key: str, data: Any) -> bytes:
         """The stored form of ``data`` at ``key``."""
+        check_key(key, self.store_name, "put")
         try:
             plain = memoryview(data)
         except TypeError as err:
