@@ -1,17 +1,15 @@
-"""A moto S3 server on 127.0.0.1 (a free port) for the session, and a fresh bucket per test."""
+"""A fresh bucket per test on the session's moto server (``s3_endpoint``, tests/conftest.py), and the stores on it."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import logging
 import uuid
 from typing import Any, Callable, Iterator
 
 import boto3
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from storage.object import ObjectStore
 from storage.s3 import AsyncBucketStore, BucketStore
@@ -20,17 +18,6 @@ from storage.testing import BlockingStore
 ACCESS_KEY = "test-access-key-id"
 SECRET_KEY = "test-secret-access-key-do-not-leak"
 REGION = "us-east-1"
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """The URL of a moto server speaking S3 over real HTTP."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
