@@ -10,6 +10,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Optional, 
 import aioboto3
 
 from storage.errors import StoreError
+from storage.metadata import ObjectInfo
 from storage.object import AsyncObjectStore
 from storage.s3 import _batch
 from storage.s3._common import BucketStoreMixin
@@ -131,13 +132,24 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
         """Return the object at ``key``; ``ObjectNotFound`` if there is none."""
         return await self._run("get", self._protocol.get(key))
 
-    async def put(self, key: str, data: Any) -> None:
-        """Store ``data`` (bytes-like) at ``key``, in parts above ``multipart_threshold``."""
-        await self._run("put", self._protocol.put(key, data))
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Store ``data`` (bytes-like) at ``key``, in parts above ``multipart_threshold``.
+
+        With ``if_absent=True`` S3 refuses to replace an object (``AlreadyExists``).
+        """
+        await self._run("put", self._protocol.put(key, data, if_absent))
 
     async def exists(self, key: str) -> bool:
         """Return whether an object is stored at ``key`` (a HEAD request)."""
         return await self._run("exists", self._protocol.exists(key))
+
+    async def stat(self, key: str) -> ObjectInfo:
+        """Return the size, modification time and ETag of ``key`` (a HEAD request)."""
+        return await self._run("stat", self._protocol.stat(key))
+
+    async def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """Return bytes ``[start:end)`` of the object, fetched with a ``Range`` request."""
+        return await self._run("get_range", self._protocol.get_range(key, start, end))
 
     async def delete(self, key: str) -> None:
         """Remove the object at ``key``; ``ObjectNotFound`` if there is none."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from storage.capabilities import Capabilities
 from storage.s3._protocol import BucketProtocol
 from storage.s3._settings import BucketSettings
 
@@ -17,6 +18,9 @@ class BucketStoreMixin:
     beforehand; a client the store did not create is used as it is and never closed by it.
     """
 
+    CAPABILITIES: ClassVar[Capabilities] = Capabilities(
+        listing=True, native_range=True, native_conditional_write=True, native_metadata=True
+    )
     #: Live connections: dropped when pickling, so a clone reconnects from the configuration.
     _transient_attrs: ClassVar[tuple[str, ...]] = ("s3_client", "_owned_client", "_exit_stack", "_open_lock")
 

@@ -20,7 +20,9 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from storage.errors import (
+    AlreadyExists,
     InvalidKey,
+    InvalidRange,
     ObjectNotFound,
     PermissionDenied,
     StoreError,
@@ -64,6 +66,10 @@ def error_for_code(
         return PermissionDenied(f"access to bucket {bucket!r} denied ({code})", **where)
     if code in _UNAVAILABLE or status >= 500:
         return StoreUnavailable(f"the server did not complete the request ({code or status})", **where)
+    if code == "PreconditionFailed":
+        return AlreadyExists(**where)
+    if code == "InvalidRange":
+        return InvalidRange("the range starts beyond the object", **where)
     if code == "KeyTooLongError":
         return InvalidKey("key is too long for S3", **where)
     label = code or str(status)

@@ -9,11 +9,13 @@ multipart upload, telling a missing bucket from a missing key) exists once, here
 
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, NoReturn, Optional, TypeVar, Union
 
-from storage.errors import ObjectNotFound, PermissionDenied, StoreError
+from storage.errors import InvalidRange, ObjectNotFound, PermissionDenied, StoreError
+from storage.metadata import ObjectInfo, check_range
 from storage.s3._errors import error_for_code, translate
 from storage.s3._plan import check_s3_key, check_s3_prefix, part_ranges
 from storage.s3._settings import BucketSettings
@@ -148,23 +150,52 @@ class BucketProtocol:
 
     def exists(self, key: Any) -> Plan[bool]:
         """HEAD the object at ``key``."""
-        return (yield from self._head(self.check_key(key, "exists"), "exists"))
+        return (yield from self._head(self.check_key(key, "exists"), "exists")) is not None
+
+    def stat(self, key: Any) -> Plan[ObjectInfo]:
+        """HEAD the object at ``key`` for its size, modification time and ETag."""
+        key = self.check_key(key, "stat")
+        head = yield from self._head(key, "stat")
+        if head is None:
+            raise ObjectNotFound(store=self.store_name, operation="stat", key=key)
+        modified = head.get("LastModified")
+        return ObjectInfo(
+            key, int(head["ContentLength"]),
+            modified.astimezone(datetime.timezone.utc) if modified is not None else None,
+            str(head["ETag"]).strip('"') if head.get("ETag") else None,
+        )
+
+    def get_range(self, key: Any, start: Any, end: Any) -> Plan[bytes]:
+        """GET bytes ``[start:end)`` of the object with a ``Range`` header (slicing semantics)."""
+        key = self.check_key(key, "get_range")
+        start, end = check_range(start, end, self.store_name, key)
+        if end == start:
+            if (yield from self._head(key, "get_range")) is None:
+                raise ObjectNotFound(store=self.store_name, operation="get_range", key=key)
+            return b""
+        wanted = f"bytes={start}-" if end is None else f"bytes={start}-{end - 1}"
+        try:
+            response = yield self._call("get_object", "get_range", key, Range=wanted)
+        except InvalidRange:
+            return b""
+        data: bytes = yield ReadBody(response["Body"], "get_range", key)
+        return data
 
     def delete(self, key: Any) -> Plan[None]:
         """HEAD, then DELETE the object at ``key`` (S3's DELETE succeeds on missing keys)."""
         key = self.check_key(key, "delete")
-        if not (yield from self._head(key, "delete")):
+        if (yield from self._head(key, "delete")) is None:
             raise ObjectNotFound(store=self.store_name, operation="delete", key=key)
         yield self._call("delete_object", "delete", key)
 
-    def _head(self, key: str, operation: str) -> Plan[bool]:
-        """Return whether ``key`` holds an object; ``BucketNotFound`` if the bucket is missing."""
+    def _head(self, key: str, operation: str) -> Plan[Optional[dict[str, Any]]]:
+        """Return the HEAD response of ``key``, ``None`` if absent; ``BucketNotFound`` if the bucket is."""
         try:
-            yield self._call("head_object", operation, key)
+            head: dict[str, Any] = yield self._call("head_object", operation, key)
         except ObjectNotFound:
             yield from self._confirm_bucket(operation, key)
-            return False
-        return True
+            return None
+        return head
 
     def _confirm_bucket(self, operation: str, key: str) -> Plan[None]:
         """Raise ``BucketNotFound`` if the bucket is missing (a HEAD 404 does not tell)."""
@@ -176,17 +207,22 @@ class BucketProtocol:
             log.debug("%s: cannot HEAD the bucket; assuming it exists", self.store_name)
         self.bucket_confirmed = True
 
-    def put(self, key: Any, data: Any) -> Plan[None]:
-        """PUT ``data`` at ``key``, in parts above the multipart threshold."""
+    def put(self, key: Any, data: Any, if_absent: bool = False) -> Plan[None]:
+        """PUT ``data`` at ``key``, in parts above the multipart threshold.
+
+        With ``if_absent`` the write carries ``If-None-Match: *``, so S3 itself refuses to
+        replace an object (``AlreadyExists``).
+        """
         key = self.check_key(key, "put")
         view = check_bytes(data, self.store_name, key)
+        condition = {"IfNoneMatch": "*"} if if_absent else {}
         if view.nbytes <= self.settings.multipart_threshold:
             body = data if isinstance(data, bytes) else view.tobytes()
-            yield self._call("put_object", "put", key, Body=body)
+            yield self._call("put_object", "put", key, Body=body, **condition)
             return
-        yield from self._put_multipart(key, view)
+        yield from self._put_multipart(key, view, condition)
 
-    def _put_multipart(self, key: str, view: memoryview) -> Plan[None]:
+    def _put_multipart(self, key: str, view: memoryview, condition: dict[str, str]) -> Plan[None]:
         created = yield self._call("create_multipart_upload", "put", key)
         upload_id = created["UploadId"]
         try:
@@ -198,7 +234,8 @@ class BucketProtocol:
                 checksums = {name: value for name, value in uploaded.items() if name.startswith("ChecksumCRC")}
                 parts.append({"ETag": uploaded["ETag"], "PartNumber": number, **checksums})
             yield self._call(
-                "complete_multipart_upload", "put", key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                "complete_multipart_upload", "put", key, UploadId=upload_id, MultipartUpload={"Parts": parts},
+                **condition,
             )
         except GeneratorExit:
             raise

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVa
 import boto3
 
 from storage.errors import StoreError
+from storage.metadata import ObjectInfo
 from storage.object import ObjectStore
 from storage.s3 import _batch
 from storage.s3._common import BucketStoreMixin
@@ -117,13 +118,24 @@ class BucketStore(BucketStoreMixin, ObjectStore):
         """Return the object at ``key``; ``ObjectNotFound`` if there is none."""
         return self._run("get", self._protocol.get(key))
 
-    def put(self, key: str, data: Any) -> None:
-        """Store ``data`` (bytes-like) at ``key``, in parts above ``multipart_threshold``."""
-        self._run("put", self._protocol.put(key, data))
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Store ``data`` (bytes-like) at ``key``, in parts above ``multipart_threshold``.
+
+        With ``if_absent=True`` S3 refuses to replace an object (``AlreadyExists``).
+        """
+        self._run("put", self._protocol.put(key, data, if_absent))
 
     def exists(self, key: str) -> bool:
         """Return whether an object is stored at ``key`` (a HEAD request)."""
         return self._run("exists", self._protocol.exists(key))
+
+    def stat(self, key: str) -> ObjectInfo:
+        """Return the size, modification time and ETag of ``key`` (a HEAD request)."""
+        return self._run("stat", self._protocol.stat(key))
+
+    def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """Return bytes ``[start:end)`` of the object, fetched with a ``Range`` request."""
+        return self._run("get_range", self._protocol.get_range(key, start, end))
 
     def delete(self, key: str) -> None:
         """Remove the object at ``key``; ``ObjectNotFound`` if there is none."""
