@@ -8,12 +8,21 @@ from typing import Any, ClassVar, Mapping
 
 import pytest
 
+from storage.aiofs import AsyncFilesystemStore
 from storage.capabilities import Capabilities
 from storage.errors import ConfigError, ObjectNotFound, StoreClosed, UnsupportedOperation
 from storage.fs import FilesystemStore, HashdirStore
 from storage.object import AsyncDictStore, DictStore
 from storage.testing import AsyncObjectStoreTests, ObjectStoreTests
-from storage.wrapper import AsyncStoreWrapper, MultiStoreWrapper, StoreWrapper, as_async_store, as_store
+from storage.wrapper import (
+    AsyncStoreWrapper,
+    MultiStoreWrapper,
+    StoreWrapper,
+    as_async_store,
+    as_store,
+    passes_values,
+    same_for_every_key,
+)
 
 
 class Recording:
@@ -258,5 +267,74 @@ def test_seed_async_store_adapted() -> None:
         with pytest.raises(ObjectNotFound):
             await store.delete("nope")
         assert as_async_store(store) is store
+
+    asyncio.run(scenario())
+
+
+class RangeSpy(DictStore):
+    """A DictStore whose derived operations say so when they are called natively."""
+
+    CAPABILITIES = Capabilities(native_range=True, native_metadata=True, native_copy=True)
+
+    def __init__(self, objects: Any = None) -> None:
+        super().__init__(objects)
+        self.native: list[str] = []
+
+    def get_range(self, key: str, start: int, end: Any = None) -> bytes:
+        self.native.append("get_range")
+        return super().get_range(key, start, end)
+
+    def copy(self, source: str, target: str) -> None:
+        self.native.append("copy")
+        super().copy(source, target)
+
+
+def test_wrapper_forwards_derived_operations_and_flags() -> None:
+    base = RangeSpy({"k": b"0123"})
+    store = StoreWrapper(StoreWrapper(base))
+    assert store.get_range("k", 1, 3) == b"12"
+    store.copy("k", "c")
+    assert base.native == ["get_range", "copy"]
+    assert store.capabilities == base.capabilities
+    assert store.forwards("stat") and store.forwards("list_dir")
+
+
+def test_passes_values_keeps_forwarding_and_unmarked_overrides_derive() -> None:
+    seen: list[str] = []
+
+    class Observing(StoreWrapper):
+        @passes_values
+        def get(self, key: str) -> Any:
+            seen.append(key)
+            return super().get(key)
+
+    class Doubling(StoreWrapper):
+        def get(self, key: str) -> Any:
+            return super().get(key) * 2
+
+    class Independent(Doubling):
+        @same_for_every_key
+        def get(self, key: str) -> Any:
+            return super().get(key)
+
+    base = RangeSpy({"k": b"ab"})
+    assert Observing(base).get_range("k", 0, 1) == b"a" and base.native == ["get_range"] and seen == []
+    doubling = Doubling(base)
+    assert doubling.get_range("k", 1) == b"bab" and doubling.stat("k").size == 4
+    assert not doubling.capabilities.native_range and not doubling.capabilities.native_copy
+    independent = Independent(base)
+    assert independent.forwards("copy") and independent.forwards("rename") and not independent.forwards("stat")
+
+
+def test_async_wrapper_forwards_derived_operations(tmp_path: Any) -> None:
+    async def scenario() -> None:
+        store = AsyncStoreWrapper(AsyncFilesystemStore(tmp_path))
+        await store.put("d/k", b"0123")
+        info = await store.stat("d/k")
+        assert info.key == "d/k" and info.modified is not None and info.etag is not None
+        assert await store.get_range("d/k", 2) == b"23"
+        listed = await store.list_dir()
+        assert listed.prefixes == ["d/"]
+        assert store.capabilities.native_range and store.capabilities.native_metadata
 
     asyncio.run(scenario())

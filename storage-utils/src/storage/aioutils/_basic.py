@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator
 
+from storage.streams import AsyncFileAdapter
 from storage.utils._basic import READ_ONLY, WRITE_ONLY, ReadOnlyRules, WriteOnlyRules
 from storage.utils._mixins import refuse
 from storage.wrapper import AsyncStoreWrapper
@@ -16,7 +17,7 @@ class AsyncIdentityStore(AsyncStoreWrapper):
 
 
 class AsyncReadonlyStore(ReadOnlyRules, AsyncIdentityStore):
-    """Reads pass through; ``put`` and ``delete`` raise ``UnsupportedOperation``."""
+    """Reads pass through natively; writes (``put``, ``delete``, ``open_write``, ``copy``, ``rename``) are refused."""
 
     async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Refused: the store is read-only."""
@@ -26,9 +27,13 @@ class AsyncReadonlyStore(ReadOnlyRules, AsyncIdentityStore):
         """Refused: the store is read-only."""
         refuse(self.store_name, "delete", READ_ONLY)
 
+    async def open_write(self, key: str) -> AsyncFileAdapter:
+        """Refused: the store is read-only."""
+        refuse(self.store_name, "open_write", READ_ONLY)
+
 
 class AsyncWriteonlyStore(WriteOnlyRules, AsyncIdentityStore):
-    """Writes pass through; ``get``, ``exists`` and ``keys`` raise ``UnsupportedOperation``."""
+    """Writes pass through (``open_write`` natively); reads and listings raise ``UnsupportedOperation``."""
 
     async def get(self, key: str) -> Any:
         """Refused: the store is write-only."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterator, Mapping
+from typing import Any, BinaryIO, ClassVar, Iterator, Mapping
 
 from storage.utils._mixins import refuse
 from storage.wrapper import StoreWrapper
@@ -32,7 +32,11 @@ class WriteOnlyRules:
 
 
 class ReadonlyStore(ReadOnlyRules, IdentityStore):
-    """Reads pass through; ``put`` and ``delete`` raise ``UnsupportedOperation``."""
+    """Reads pass through (``stat``, ``get_range``, ``open_read``, ``list_dir`` natively).
+
+    ``put``, ``delete``, ``open_write`` (at once, not on close), ``copy`` and ``rename`` raise
+    ``UnsupportedOperation``.
+    """
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Refused: the store is read-only."""
@@ -42,9 +46,13 @@ class ReadonlyStore(ReadOnlyRules, IdentityStore):
         """Refused: the store is read-only."""
         refuse(self.store_name, "delete", READ_ONLY)
 
+    def open_write(self, key: str) -> BinaryIO:
+        """Refused: the store is read-only."""
+        refuse(self.store_name, "open_write", READ_ONLY)
+
 
 class WriteonlyStore(WriteOnlyRules, IdentityStore):
-    """Writes pass through; ``get``, ``exists`` and ``keys`` raise ``UnsupportedOperation``."""
+    """Writes pass through (``open_write`` natively); reads and listings raise ``UnsupportedOperation``."""
 
     def get(self, key: str) -> Any:
         """Refused: the store is write-only."""
