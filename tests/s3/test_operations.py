@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import urllib.request
@@ -11,6 +12,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from storage.errors import (
+    AlreadyExists,
     InvalidKey,
     InvalidValue,
     ObjectNotFound,
@@ -288,3 +290,60 @@ def test_presigned_refuses_bad_keys(twin: Twin, key: Any) -> None:
     for method in ("presigned_get", "presigned_put"):
         with pytest.raises(InvalidKey):
             twin.call(method, key)
+
+
+# Native conditional writes, ranges and metadata ------------------------------------------------
+
+
+def test_conditional_write_is_native_also_for_multipart(make_twin: Callable[..., Twin]) -> None:
+    twin = make_twin(multipart_threshold=5 * MIB)
+    assert twin.store.capabilities.native_conditional_write
+    puts = twin.count("PutObject")
+    completions = twin.count("CompleteMultipartUpload")
+    twin.store.put("small", b"1", if_absent=True)
+    twin.store.put("big", bytes(6 * MIB), if_absent=True)
+    with pytest.raises(AlreadyExists):
+        twin.store.put("small", b"2", if_absent=True)
+    with pytest.raises(AlreadyExists):
+        twin.store.put("big", b"x" * (6 * MIB), if_absent=True)
+    assert all(params["IfNoneMatch"] == "*" for params in [*puts, *completions])
+    assert twin.store.get("small") == b"1"
+    assert twin.store.get_range("big", 0, 2) == b"\0\0"
+
+
+def test_get_range_and_stat_are_native(twin: Twin) -> None:
+    twin.store.put("obj", b"0123456789")
+    gets = twin.count("GetObject")
+    assert twin.store.get_range("obj", 2, 5) == b"234"
+    assert twin.store.get_range("obj", 8) == b"89"
+    assert [params["Range"] for params in gets] == ["bytes=2-4", "bytes=8-"]
+    info = twin.store.stat("obj")
+    assert info.size == 10
+    assert info.etag == "781e5e245d69b566979b86e28d23f2c7"  # MD5 of the content, as S3 reports it
+    assert info.modified is not None
+
+
+def test_cancelled_async_multipart_upload_is_aborted(
+    make_async_store: Callable[..., Any], s3_admin: Any, bucket: str
+) -> None:
+    store = make_async_store()
+
+    async def scenario() -> None:
+        await store.open()
+        second_part = asyncio.Event()
+
+        async def stall(params: dict[str, Any], **_: Any) -> None:
+            if params["PartNumber"] == 2:
+                second_part.set()
+                await asyncio.Event().wait()
+
+        store.s3_client.meta.events.register("before-parameter-build.s3.UploadPart", stall)
+        upload = asyncio.ensure_future(store.put("big", bytes(20 * MIB)))
+        await second_part.wait()
+        upload.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await upload
+        await store.close()
+
+    asyncio.run(scenario())
+    assert s3_admin.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
