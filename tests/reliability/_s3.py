@@ -19,6 +19,16 @@ def bucket_store(endpoint: str, bucket: str, **options: Any) -> Any:
     )
 
 
+def admin_client(endpoint: str) -> Any:
+    """A plain boto3 S3 client on ``endpoint``."""
+    import boto3
+
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+    )
+
+
 def bucket_contents(admin: Any, bucket: str) -> Dict[str, bytes]:
     """Every object of ``bucket``, read straight from the server."""
     pages = admin.get_paginator("list_objects_v2").paginate(Bucket=bucket)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import closing
 from typing import Any, Iterator
 
 import pytest
 from tests.reliability._figures import Figures
-from tests.reliability._s3 import ACCESS_KEY, REGION, SECRET_KEY
+from tests.reliability._s3 import admin_client
 
 FIGURES = pytest.StashKey[Figures]()
 
@@ -37,14 +38,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture
 def s3_admin(s3_endpoint: str) -> Iterator[Any]:
     """A plain boto3 client straight to the S3 server (no proxy), to set up and inspect buckets."""
-    import boto3
-
-    client = boto3.session.Session().client(
-        "s3", endpoint_url=s3_endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-        region_name=REGION,
-    )
-    yield client
-    client.close()
+    with closing(admin_client(s3_endpoint)) as client:
+        yield client
 
 
 @pytest.fixture
