@@ -143,9 +143,9 @@ stores:
     start = lines.index("ro:")
     assert lines[start + 1].startswith("  ReadonlyStore()")
     assert "write," not in lines[start + 1] and "delete" not in lines[start + 1]
-    assert lines[start + 2].startswith("    store: GzipStore()")
-    assert lines[start + 3].startswith("      store: PrefixStore('p/')")
-    assert lines[start + 4].startswith("        store: FilesystemStore(")
+    assert lines[start + 2].startswith("  └── store: GzipStore()")
+    assert lines[start + 3].startswith("      └── store: PrefixStore('p/')")
+    assert lines[start + 4].startswith("          └── store: FilesystemStore(")
 
 
 @pytest.mark.parametrize(

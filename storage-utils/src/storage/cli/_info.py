@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Iterator
 
 from storage.cli._errors import EXIT_OK
 from storage.cli._output import as_json
 from storage.cli._session import Session
 from storage.config import load_config, load_store
+from storage.explain import explain
 from storage.plugins import default_registry
 
-__all__ = ["run_check", "run_types", "tree_lines"]
+__all__ = ["run_check", "run_types"]
 
 
 def run_types(session: Session, args: argparse.Namespace) -> int:
@@ -39,23 +39,6 @@ def run_types(session: Session, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _head(store: Any) -> str:
-    """A store's own part of its repr: a wrapper without the chain it wraps."""
-    if callable(getattr(store, "wrapped", None)) and callable(getattr(store, "repr_args", None)):
-        return f"{type(store).__name__}({store.repr_args()})"
-    return repr(store)
-
-
-def tree_lines(store: Any, depth: int = 1, role: str = "") -> Iterator[str]:
-    """The store tree below ``store``, one indented line per store: its repr head and capabilities."""
-    capabilities = getattr(store, "capabilities", None)
-    names = capabilities.names() if capabilities is not None else []
-    label = f"{role}: " if role else ""
-    yield f"{'  ' * depth}{label}{_head(store)}  [{', '.join(names) or 'nothing'}]"
-    for child_role, child in store.wrapped() if callable(getattr(store, "wrapped", None)) else []:
-        yield from tree_lines(child, depth + 1, child_role)
-
-
 def run_check(session: Session, args: argparse.Namespace) -> int:
     """``check [CONFIG] [--explain]``: build every store of a configuration without opening any."""
     path = args.config_file or session.require_config()
@@ -64,8 +47,8 @@ def run_check(session: Session, args: argparse.Namespace) -> int:
     if args.explain:
         for name, store in built.items():
             session.print(f"{name}:")
-            for line in tree_lines(store):
-                session.print(line)
+            for line in explain(store).splitlines():
+                session.print(f"  {line}")
     main = config.get("main")
     session.print(f"OK: {path}: {len(built)} stores ({', '.join(built)})" + (f", main: {main}" if main else ""))
     return EXIT_OK
