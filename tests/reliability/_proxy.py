@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 #: What each fault does, in the order a request with several due faults picks them.
@@ -71,8 +71,7 @@ class FaultProxy:
     @property
     def url(self) -> str:
         """The proxy's endpoint URL."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def faults(self) -> int:
@@ -192,7 +191,7 @@ class _RelayHandler(BaseHTTPRequestHandler):
             yield self.rfile.read(size)
             self.rfile.readline()
 
-    def _forward(self, body: bytes) -> Tuple[int, list, bytes]:
+    def _forward(self, body: bytes) -> Tuple[int, List[Tuple[str, str]], bytes]:
         headers = {name: value for name, value in self.headers.items() if name.lower() not in _HOP_BY_HOP}
         headers["Content-Length"] = str(len(body))
         connection = http.client.HTTPConnection(*self.owner.upstream, timeout=60)

@@ -176,7 +176,11 @@ def test_bad_configuration_changes_nothing(name: str, tmp_path: Path, figures: F
 
 def replaced_by(junk: bytes) -> Callable[[str], None]:
     """A damage that replaces the whole file by ``junk``."""
-    return lambda path: Path(path).write_bytes(junk)
+
+    def damage(path: str) -> None:
+        Path(path).write_bytes(junk)
+
+    return damage
 
 
 def second_half_overwritten(path: str) -> None:
