@@ -142,3 +142,35 @@ def test_async_twin_retries_and_gives_up() -> None:
 
     asyncio.run(scenario())
     assert waits == [0.25, 0.25, 0.25]
+
+
+def test_native_operations_pass_through_and_are_retried(tmp_path: Any) -> None:
+    from storage.fs import FilesystemStore
+
+    over_files = RetryStore(FilesystemStore(tmp_path))
+    assert over_files.capabilities.native_range and over_files.capabilities.native_metadata
+    over_files.put("dir/k", b"0123456789")
+    assert over_files.get_range("dir/k", 2, 5) == b"234"
+    info = over_files.stat("dir/k")
+    assert info.modified is not None and info.key == "dir/k"
+    assert over_files.list_dir("dir/").keys == ["dir/k"]
+    inner = FlakyStore(StoreUnavailable("down"))
+    inner.put("k", b"0123456789")
+    inner.failures = 1
+    store, waits = _retrying(inner, attempts=2, backoff=0.1, jitter=False)
+    assert store.stat("k").size == 10
+    inner.failures = 1
+    assert store.get_range("k", 1, 3) == b"12"
+    assert waits == [0.1, 0.1]
+
+
+def test_async_native_operations_are_retried() -> None:
+    inner = FlakyStore(StoreUnavailable("down"))
+    inner.put("k", b"0123456789")
+    inner.failures = 1
+    store = AsyncRetryStore(as_async_store(inner), attempts=2, backoff=0, jitter=False)
+
+    async def scenario() -> bytes:
+        return await store.get_range("k", 0, 4)
+
+    assert asyncio.run(scenario()) == b"0123"

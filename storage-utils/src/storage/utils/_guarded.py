@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Optional, TypeVar
+import functools
+from typing import Any, BinaryIO, Callable, Iterator, Optional, TypeVar
 
-from storage.wrapper import StoreWrapper
+from storage.metadata import ListResult, ObjectInfo
+from storage.wrapper import StoreWrapper, passes_values
 
 __all__ = ["GuardedStore"]
 
@@ -22,30 +24,63 @@ class GuardedStore(StoreWrapper):
         """Make ``call`` (one call of the wrapped store) under this layer's rule."""
         raise NotImplementedError
 
+    @passes_values
     def get(self, key: str) -> Any:
         """The wrapped store's ``get``, guarded."""
         self._check("get")
         return self._guard("get", key, lambda: self.store.get(key))
 
+    @passes_values
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """The wrapped store's ``put``, guarded."""
         self._check("put")
         self._guard("put", key, lambda: self.store.put(key, data, if_absent=if_absent))
 
+    @passes_values
     def exists(self, key: str) -> bool:
         """The wrapped store's ``exists``, guarded."""
         self._check("exists")
         return self._guard("exists", key, lambda: self.store.exists(key))
 
+    @passes_values
     def delete(self, key: str) -> None:
         """The wrapped store's ``delete``, guarded."""
         self._check("delete")
         self._guard("delete", key, lambda: self.store.delete(key))
 
+    @passes_values
     def keys(self, prefix: str = "") -> Iterator[str]:
         """The wrapped store's keys, each step (starting, fetching the next key) guarded."""
         self._check("keys")
         return self._keys(prefix)
+
+    def stat(self, key: str) -> ObjectInfo:
+        """The wrapped store's ``stat`` (native where it can be), guarded."""
+        return self._guard("stat", key, functools.partial(StoreWrapper.stat, self, key))
+
+    def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """The wrapped store's ``get_range`` (native where it can be), guarded."""
+        return self._guard("get_range", key, functools.partial(StoreWrapper.get_range, self, key, start, end))
+
+    def copy(self, source: str, target: str) -> None:
+        """The wrapped store's ``copy`` (native where it can be), guarded."""
+        self._guard("copy", target, functools.partial(StoreWrapper.copy, self, source, target))
+
+    def rename(self, source: str, target: str) -> None:
+        """The wrapped store's ``rename`` (native where it can be), guarded."""
+        self._guard("rename", target, functools.partial(StoreWrapper.rename, self, source, target))
+
+    def list_dir(self, prefix: str = "") -> ListResult:
+        """The wrapped store's ``list_dir`` (native where it can be), guarded."""
+        return self._guard("list_dir", None, functools.partial(StoreWrapper.list_dir, self, prefix))
+
+    def open_read(self, key: str) -> BinaryIO:
+        """The wrapped store's ``open_read``; opening is guarded, reading is not."""
+        return self._guard("open_read", key, functools.partial(StoreWrapper.open_read, self, key))
+
+    def open_write(self, key: str) -> BinaryIO:
+        """The wrapped store's ``open_write``; opening is guarded, writing and closing are not."""
+        return self._guard("open_write", key, functools.partial(StoreWrapper.open_write, self, key))
 
     def _keys(self, prefix: str) -> Iterator[str]:
         listing = self._guard("keys", None, lambda: iter(self.store.keys(prefix)))
