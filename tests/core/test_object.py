@@ -112,3 +112,30 @@ def test_dict_store_uses_the_given_dict_and_keeps_values() -> None:
     store.put("obj", {"any": "value"})
     assert backing == {"pre": "existing", "obj": {"any": "value"}}
     assert store.get("pre") == "existing"
+
+
+def test_concurrent_first_use_opens_an_async_store_once() -> None:
+    opened: list[int] = []
+
+    class SlowOpen(SeedStyleAsyncStore):
+        async def _open(self) -> None:
+            await asyncio.sleep(0.01)
+            opened.append(1)
+
+    store = SlowOpen()
+
+    async def scenario() -> None:
+        await asyncio.gather(*(store.open() for _ in range(5)))
+
+    asyncio.run(scenario())
+    assert opened == [1]
+
+
+def test_stores_pickle_after_their_locks_were_used() -> None:
+    import pickle
+
+    store = SeedStyleStore()
+    store.open()
+    store.put("k", b"v", if_absent=True)
+    clone = pickle.loads(pickle.dumps(store))
+    assert clone.get("k") == b"v"

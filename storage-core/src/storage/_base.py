@@ -281,10 +281,6 @@ class ObjectStore(LifecycleMixin, abc.ABC):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("_open_lock", None)
-        return state
 
 
 class AsyncObjectStore(LifecycleMixin, abc.ABC):
@@ -397,10 +393,13 @@ class AsyncObjectStore(LifecycleMixin, abc.ABC):
         return split_listing([key async for key in self.keys(prefix)], prefix)
 
     async def open(self) -> None:
-        """Acquire the store's resources (a no-op if it is open)."""
-        if self._state != OPEN:
-            await self._open()
-            self._state = OPEN
+        """Acquire the store's resources (a no-op if it is open); concurrent first uses open once."""
+        if self._state == OPEN:
+            return
+        async with self.__dict__.setdefault("_open_lock", asyncio.Lock()):
+            if self._state != OPEN:
+                await self._open()
+                self._state = OPEN
 
     async def close(self) -> None:
         """Release the store's resources; later use raises ``StoreClosed`` until ``open()``."""

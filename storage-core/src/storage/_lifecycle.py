@@ -8,6 +8,9 @@ from typing import Any, Callable, ClassVar
 from storage.capabilities import Capabilities
 from storage.errors import StoreClosed
 
+#: Locks the base classes create lazily in an instance's ``__dict__`` (never pickled).
+_LOCKS = ("_open_lock", "_conditional_lock")
+
 NEW = "new"
 OPEN = "open"
 CLOSED = "closed"
@@ -48,7 +51,7 @@ class LifecycleMixin:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for name in self._transient_attrs:
+        for name in (*self._transient_attrs, *_LOCKS):
             state.pop(name, None)
         state.pop("_state", None)
         return state
