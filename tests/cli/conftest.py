@@ -25,6 +25,9 @@ stores:
     type: DictStore
   amemory:
     type: AsyncDictStore
+  afiles:
+    type: AsyncFilesystemStore
+    config: {{root_path: "{root}/afiles"}}
 main: files
 """
 

@@ -122,7 +122,7 @@ def test_types_flags_conflicts(run: Run) -> None:
 def test_check_ok_and_explain(run: Run, config: Path) -> None:
     result = run("check")
     assert result.returncode == 0
-    expected = f"OK: {config}: 5 stores (files, backup, hashed, memory, amemory), main: files"
+    expected = f"OK: {config}: 6 stores (files, backup, hashed, memory, amemory, afiles), main: files"
     assert result.stdout.decode().strip() == expected
     explained = run("check", "--explain", str(config)).stdout.decode()
     assert "files:\n  FilesystemStore(" in explained
@@ -220,10 +220,14 @@ def test_usage_errors(run: Run, tmp_path: Path) -> None:
         assert expected in one_error_line(result)
 
 
-def test_async_stores_are_refused_clearly(run: Run) -> None:
-    result = run("ls", "amemory")
-    assert result.returncode == 2
-    assert "async store" in one_error_line(result)
+def test_async_stores_work_through_a_blocking_view(run: Run, tmp_path: Path) -> None:
+    assert run("put", "-", "afiles:dir/k", input=b"async \x00 bytes").returncode == 0
+    assert run("cat", "afiles:dir/k").stdout == b"async \x00 bytes"
+    assert run("ls", "afiles:dir/").stdout.decode().split() == ["dir/k"]
+    assert run("put", "-", "files:x", input=b"1").returncode == 0
+    assert run("sync", "files:", "afiles:copied").returncode == 0
+    assert (tmp_path / "afiles" / "copied" / "x").read_bytes() == b"1"
+    assert run("ls", "amemory").returncode == 0
 
 
 def test_listing_a_store_that_cannot_list_fails(run: Run) -> None:

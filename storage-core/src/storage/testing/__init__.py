@@ -28,6 +28,7 @@ import pytest
 from hypothesis import settings
 
 from storage._base import AsyncObjectStore, ObjectStore
+from storage.blocking import BlockingStore
 from storage.capabilities import Capabilities
 from storage.errors import (
     AlreadyExists,
@@ -38,7 +39,6 @@ from storage.errors import (
     StoreError,
     UnsupportedOperation,
 )
-from storage.testing._blocking import BlockingStore
 from storage.testing.stateful import StoreStateMachine, keys_strategy, run_store_state_machine
 
 __all__ = [

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from typing import IO, Any, Mapping, Optional
 
 from storage._base import AsyncObjectStore
+from storage.blocking import BlockingStore
 from storage.cli._address import Address, StoreAddress, parse_address, store_address
 from storage.cli._errors import UsageError
 from storage.config import load_config, load_store
@@ -21,7 +23,8 @@ class Session:
     """The configuration and the stores built from it, closed together by ``close()`` (or ``with``).
 
     Each store named on the command line is built once, on first use, and opened lazily by its
-    first operation.
+    first operation. Async stores are driven through a ``BlockingStore`` on the session's own
+    event loop.
     """
 
     def __init__(
@@ -38,6 +41,7 @@ class Session:
         self.stderr = stderr if stderr is not None else sys.stderr
         self._config: Optional[Mapping[str, Any]] = None
         self._stores: dict[str, Any] = {}
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
 
     # Configuration ------------------------------------------------------------------------
 
@@ -67,10 +71,9 @@ class Session:
         if name not in self._stores:
             store = load_store(self.require_config(), name)
             if isinstance(store, AsyncObjectStore):
-                raise UsageError(
-                    f"store {name!r} is an async store ({type(store).__name__}); the storage command "
-                    "works with sync stores: name its sync twin in the configuration"
-                )
+                if self._loop is None:
+                    self._loop = asyncio.new_event_loop()
+                store = BlockingStore(store, self._loop.run_until_complete)
             self._stores[name] = store
         return self._stores[name]
 
@@ -102,6 +105,9 @@ class Session:
                 store.close()
             except Exception as err:
                 first = first or err
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
         if first is not None:
             raise first
 

@@ -1,4 +1,8 @@
-"""A blocking view of an async store, so one set of conformance tests serves both kinds."""
+"""``BlockingStore``: a sync view of an async store, for sync code (the conformance kit, the CLI).
+
+Every call runs the async store's coroutine to completion with the ``run`` function given, for
+example ``loop.run_until_complete`` of an event loop the caller owns.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Any, Awaitable, BinaryIO, Callable, Iterable, Iterator, Optio
 from storage._base import AsyncObjectStore, Items, ObjectStore
 from storage.capabilities import Capabilities
 from storage.metadata import ListResult, ObjectInfo
+
+__all__ = ["BlockingStore"]
 
 T = TypeVar("T")
 
