@@ -273,3 +273,20 @@ def test_large_binary_objects_pass_whole_buffered_or_not(run: Run, unbuffered: s
     modes = {"PYTHONUNBUFFERED": unbuffered}
     assert run("put", "-", "files:large", input=data, extra_env=modes).returncode == 0
     assert run("cat", "files:large", extra_env=modes).stdout == data
+
+
+def test_metrics_of_a_metrics_store_are_printed(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "metered.yaml"
+    path.write_text(f"""
+stores:
+  raw: {{type: FilesystemStore, config: {{root_path: "{tmp_path}/raw"}}}}
+  metered: {{type: MetricsStore, base: raw, config: {{name: files}}}}
+""")
+    assert run("--config", str(path), "put", "-", "metered:a", input=b"12345").returncode == 0
+    result = run("--config", str(path), "--metrics", "cat", "metered:a")
+    assert result.returncode == 0 and result.stdout == b"12345"
+    report = result.stderr.decode()
+    assert report.startswith("metrics of files")
+    get_line = next(line for line in report.splitlines() if line.split()[:1] == ["get"])
+    assert get_line.split()[1:5] == ["1", "0", "0", "5"]
+    assert run("--config", str(path), "cat", "metered:a").stderr == b""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-__all__ = ["describe", "explain", "redact"]
+__all__ = ["children", "describe", "explain", "redact", "walk"]
 
 #: ``name=value`` pairs whose name says the value is a secret.
 _SECRET = re.compile(
@@ -44,12 +44,25 @@ def _label(store: Any) -> str:
     return repr(store)
 
 
-def _children(store: Any) -> list[tuple[str, Any]]:
+def children(store: Any) -> list[tuple[str, Any]]:
+    """The stores directly below ``store`` as ``(role, store)`` pairs (none for a leaf)."""
     wrapped = getattr(store, "wrapped", None)
     if callable(wrapped):
         return list(wrapped())
     inner = getattr(store, "sync_store", None)
     return [("sync_store", inner)] if inner is not None else []
+
+
+def walk(store: Any) -> list[Any]:
+    """Every distinct store of the tree below ``store`` (itself first), each once."""
+    found: dict[int, Any] = {}
+    pending = [store]
+    while pending:
+        current = pending.pop()
+        if id(current) not in found:
+            found[id(current)] = current
+            pending.extend(child for _, child in reversed(children(current)))
+    return list(found.values())
 
 
 def _capabilities(store: Any) -> list[str]:
@@ -80,7 +93,7 @@ def _describe(store: Any, role: Optional[str], seen: set[int]) -> dict[str, Any]
         node["shared"] = True
         return node
     seen.add(id(store))
-    node["wrapped"] = [_describe(child, child_role, seen) for child_role, child in _children(store)]
+    node["wrapped"] = [_describe(child, child_role, seen) for child_role, child in children(store)]
     return node
 
 

@@ -17,6 +17,7 @@ from storage.cli._errors import (
     describe_os_error,
     one_line,
 )
+from storage.cli._metrics import print_metrics
 from storage.cli._parser import build_parser
 from storage.cli._session import Session
 from storage.errors import ConfigError, StoreError
@@ -48,7 +49,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         logging.basicConfig(level=logging.DEBUG, format="storage: %(name)s: %(message)s")
     try:
         with Session(args.config, quiet=args.quiet) as session:
-            code: int = args.run(session, args)
+            try:
+                code: int = args.run(session, args)
+            finally:
+                if args.metrics:
+                    print_metrics(session.built(), sys.stderr)
         sys.stdout.flush()
         return code
     except BrokenPipeError:

@@ -83,6 +83,9 @@ def build_parser(version: Optional[str] = None) -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help=f"the YAML configuration (default: ${CONFIG_VARIABLE})")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes: only results")
+    parser.add_argument(
+        "--metrics", action="store_true", help="at the end, print the figures of every MetricsStore used (stderr)"
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version or _version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, run, summary, arguments in _COMMANDS:

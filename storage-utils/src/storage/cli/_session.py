@@ -77,6 +77,10 @@ class Session:
             self._stores[name] = store
         return self._stores[name]
 
+    def built(self) -> list[Any]:
+        """The stores built so far, by name order of first use."""
+        return list(self._stores.values())
+
     # Output -------------------------------------------------------------------------------
 
     @property
