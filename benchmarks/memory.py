@@ -1,0 +1,108 @@
+"""Memory: DictStore against dict operations, and what each decorator layer adds over DictStore."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, List, Optional
+
+from benchmarks.context import Context
+from benchmarks.harness import Comparison, Measure, Target, compare, timed
+
+GROUP = "memory"
+DISTINCT_KEYS = 1000
+STACK_DEPTH = 5
+
+
+def _loop(call: Callable[..., Any], keys: List[str], value: Optional[bytes] = None) -> Measure:
+    """A measure calling ``call(key)`` (or ``call(key, value)``) once per key, per call."""
+    if value is None:
+
+        def calls() -> None:
+            for key in keys:
+                call(key)
+    else:
+
+        def calls() -> None:
+            for key in keys:
+                call(key, value)
+
+    return lambda: timed(calls, len(keys))
+
+
+def _quiet_logger() -> logging.Logger:
+    logger = logging.getLogger("benchmarks.quiet")
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    return logger
+
+
+def _layers() -> list[tuple[str, Callable[[Any], Any], float, tuple[str, ...]]]:
+    """(label, wrap, target ns, operations) for each single decorator measured over DictStore."""
+    from storage import utils
+
+    quiet = _quiet_logger()
+    return [
+        ("IdentityStore", utils.IdentityStore, 150, ("get", "put")),
+        ("PrefixStore('p/')", lambda store: utils.PrefixStore(store, "p/"), 150, ("get", "put")),
+        ("LoggingStore (INFO off)", lambda store: utils.LoggingStore(store, logger=quiet), 100, ("get", "put")),
+        ("ExceptionLoggingStore (INFO off)", lambda store: utils.ExceptionLoggingStore(store, logger=quiet), 150,
+         ("get", "put")),
+        ("NotifyingStore (no handler)", utils.NotifyingStore, 150, ("put",)),
+        ("ReadonlyStore", utils.ReadonlyStore, 150, ("get",)),
+        ("MetricsStore", utils.MetricsStore, 150, ("get", "put")),
+        ("RetryStore", utils.RetryStore, 150, ("get", "put")),
+    ]
+
+
+def run(context: Context) -> List[Comparison]:
+    """Measure the memory group."""
+    from storage.object import DictStore
+    from storage.utils import IdentityStore
+
+    repeats = context.repeats
+    operations = context.settings.size(200_000, 20_000)
+    distinct = [f"key-{index:06d}" for index in range(DISTINCT_KEYS)]
+    keys = (distinct * (operations // DISTINCT_KEYS + 1))[:operations]
+    value = b"x" * 100
+    raw_dict = dict.fromkeys(distinct, value)
+    store = DictStore(dict.fromkeys(distinct + [f"p/{key}" for key in distinct], value))
+    store.open()
+    peers: list[tuple[str, Any]] = []
+    minimalkv = context.peer(GROUP, "minimalkv.memory", "minimalkv DictStore")
+    if minimalkv is not None:
+        peer = minimalkv.DictStore()
+        for key in distinct:
+            peer.put(key, value)
+        peers.append(("minimalkv DictStore", peer))
+
+    results = []
+    for operation, raw_label, raw_call, value_or_none in (
+        ("get", "dict.__getitem__", raw_dict.__getitem__, None),
+        ("put", "dict.__setitem__", raw_dict.__setitem__, value),
+    ):
+        subjects = [("DictStore", _loop(getattr(store, operation), keys, value_or_none), True, Target("ratio", 2.5))]
+        subjects += [(label, _loop(getattr(peer, operation), keys, value_or_none), False, None) for label, peer in peers]
+        results.append(compare(
+            GROUP, f"{operation} (100 B, {DISTINCT_KEYS} keys)", (raw_label, _loop(raw_call, keys, value_or_none)),
+            subjects, repeats, note="each a call of a bound method in the same loop",
+        ))
+
+    for operation, value_or_none in (("get", None), ("put", value)):
+        subjects = []
+        for label, wrap, limit, operations_measured in _layers():
+            if operation in operations_measured:
+                layered = wrap(store)
+                layered.open()
+                subjects.append((label, _loop(getattr(layered, operation), keys, value_or_none), True,
+                                 Target("added_ns", limit)))
+        stack: Any = store
+        for _ in range(STACK_DEPTH):
+            stack = IdentityStore(stack)
+        stack.open()
+        subjects.append((f"{STACK_DEPTH} x IdentityStore", _loop(getattr(stack, operation), keys, value_or_none), True,
+                         Target("added_ns", 150, layers=STACK_DEPTH)))
+        results.append(compare(
+            GROUP, f"decorator layers: {operation}", ("DictStore", _loop(getattr(store, operation), keys, value_or_none)),
+            subjects, repeats, note="ns added per operation over DictStore",
+        ))
+    return results

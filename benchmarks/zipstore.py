@@ -1,0 +1,131 @@
+"""Zip: ZipStore against dict lookups and zipfile's writestr/read (fsspec ZipFileSystem as the peer)."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from typing import Any, Callable, List, Optional
+
+from benchmarks.context import Context
+from benchmarks.harness import Comparison, Measure, Subject, Target, compare, timed
+
+GROUP = "zip"
+OBJECT = os.urandom(1024)
+LOOKUPS = 1000
+
+
+def _archive(context: Context, entries: int, data: bytes = b"x") -> str:
+    path = str(context.directory(f"zip-{entries}") / "archive.zip")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for index in range(entries):
+            archive.writestr(f"d{index % 10}/k{index:06d}", data)
+    return path
+
+
+def _each(call: Callable[[str], Any], keys: List[str]) -> Measure:
+    def calls() -> None:
+        for key in keys:
+            call(key)
+
+    return lambda: timed(calls, len(keys))
+
+
+def _lookup_keys(entries: int, operations: int) -> List[str]:
+    present = [f"d{index % 10}/k{index:06d}" for index in range(0, entries, max(1, entries // LOOKUPS))]
+    return (present * (operations // len(present) + 1))[:operations]
+
+
+def _exists(context: Context) -> List[Comparison]:
+    from storage.zip import ZipStore
+
+    operations = context.settings.size(100_000, 10_000)
+    sizes = (200, 2000, 20000)
+    stores = {}
+    for entries in sizes:
+        stores[entries] = ZipStore(_archive(context, entries), mode="r")
+        stores[entries].open()
+    path = stores[2000].path
+    with zipfile.ZipFile(path) as archive:
+        index = {info.filename: info for info in archive.infolist()}
+    keys = _lookup_keys(2000, operations)
+    cases: List[Subject] = [
+        ("ZipStore.exists", _each(stores[2000].exists, keys), True, Target("ratio", 5)),
+    ]
+    fsspec_zip = context.peer(GROUP, "fsspec.implementations.zip", "fsspec ZipFileSystem")
+    if fsspec_zip is not None:
+        zip_fs = fsspec_zip.ZipFileSystem(path)
+        cases.append(("fsspec ZipFileSystem.exists", _each(zip_fs.exists, keys), False, None))
+    at_2000 = compare(GROUP, f"exists at 2000 entries (x {operations})",
+                      ("dict lookup", _each(index.__contains__, keys)), cases, context.repeats)
+    flat = compare(
+        GROUP, f"exists as entries grow (x {operations})",
+        (f"ZipStore.exists at {sizes[0]} entries", _each(stores[sizes[0]].exists, _lookup_keys(sizes[0], operations))),
+        [(f"at {entries} entries", _each(stores[entries].exists, _lookup_keys(entries, operations)), True,
+          Target("ratio", 1.25)) for entries in sizes[1:]],
+        context.repeats, note="flat: the time at more entries over the time at 200",
+    )
+    for store in stores.values():
+        store.close()
+    return [at_2000, flat]
+
+
+def _puts(context: Context) -> Comparison:
+    from storage.zip import ZipStore
+
+    count = context.settings.size(2000, 300)
+    keys = [f"d{index % 10}/k{index:06d}" for index in range(count)]
+    directory = context.directory("zip-put")
+
+    def raw() -> float:
+        path = directory / "raw.zip"
+        path.unlink(missing_ok=True)
+
+        def write() -> None:
+            with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for key in keys:
+                    archive.writestr(key, OBJECT)
+
+        return timed(write, count)
+
+    def ours() -> float:
+        path = directory / "ours.zip"
+        path.unlink(missing_ok=True)
+
+        def write() -> None:
+            with ZipStore(path) as store:
+                for key in keys:
+                    store.put(key, OBJECT)
+
+        return timed(write, count)
+
+    return compare(GROUP, f"put 1 KiB x {count} into a new archive, then close",
+                   ("zipfile.writestr", raw), [("ZipStore.put", ours, True, Target("ratio", 1.3))], context.repeats,
+                   note="deflated, per object; ZipStore also fsyncs the archive and its directory on close")
+
+
+def _gets(context: Context) -> Comparison:
+    from storage.zip import ZipStore
+
+    entries = 2000
+    path = _archive(context, entries, OBJECT)
+    keys = [f"d{index % 10}/k{index:06d}" for index in range(entries)][: context.settings.size(2000, 500)]
+    archive = zipfile.ZipFile(path)
+    store = ZipStore(path, mode="r")
+    store.open()
+    cases: List[Subject] = [
+        ("ZipStore.get", _each(store.get, keys), True, Target("ratio", 1.1)),
+    ]
+    fsspec_zip = context.peer(GROUP, "fsspec.implementations.zip", "fsspec ZipFileSystem")
+    if fsspec_zip is not None:
+        cases.append(("fsspec ZipFileSystem.cat_file", _each(fsspec_zip.ZipFileSystem(path).cat_file, keys), False,
+                      None))
+    result = compare(GROUP, f"get 1 KiB x {len(keys)} of {entries} entries", ("ZipFile.read", _each(archive.read, keys)),
+                     cases, context.repeats, note="deflated")
+    archive.close()
+    store.close()
+    return result
+
+
+def run(context: Context) -> List[Comparison]:
+    """Measure the zip group."""
+    return [*_exists(context), _puts(context), _gets(context)]
