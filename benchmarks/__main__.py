@@ -33,13 +33,16 @@ def parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         description="Measure our stores beside the raw calls they wrap and the peer libraries; print medians "
         "and ratios to the raw call of the same backend, measured in the same run.",
     )
-    parser.add_argument("groups", nargs="*", metavar="GROUP",
-                        help=f"groups to run (default: all): {', '.join(GROUPS)}")
+    parser.add_argument("groups", nargs="*", metavar="GROUP", help=f"groups to run (default: all): {', '.join(GROUPS)}")
     parser.add_argument("--quick", action="store_true", help="small workloads and 3 repeats (under a minute)")
     parser.add_argument("--repeats", type=int, help="samples per case (default: 7, or 3 with --quick)")
     parser.add_argument("--markdown", metavar="FILE", help="also write the results as Markdown to FILE")
-    parser.add_argument("--aws", metavar="PATH", default=os.environ.get("STORAGE_BENCH_AWS") or shutil.which("aws"),
-                        help="the aws command for the bulk group (default: $STORAGE_BENCH_AWS, else aws on PATH)")
+    parser.add_argument(
+        "--aws",
+        metavar="PATH",
+        default=os.environ.get("STORAGE_BENCH_AWS") or shutil.which("aws"),
+        help="the aws command for the bulk group (default: $STORAGE_BENCH_AWS, else aws on PATH)",
+    )
     parser.add_argument("--scratch", metavar="DIR", help="where to create the scratch directory (default: $TMPDIR)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.groups if name not in GROUPS]
@@ -56,8 +59,13 @@ def _write_markdown(path: str, comparisons: List[Comparison], context: Context, 
     lines += ["", "## Versions", ""]
     lines += [f"- {name}: {value}" for name, value in report.versions(aws).items()]
     settings = context.settings
-    lines += ["", "## Run", "", f"- {'quick' if settings.quick else 'full'} mode, {settings.repeats} repeats per case, "
-              f"{seconds:.0f} s", ""]
+    lines += [
+        "",
+        "## Run",
+        "",
+        f"- {'quick' if settings.quick else 'full'} mode, {settings.repeats} repeats per case, {seconds:.0f} s",
+        "",
+    ]
     group = None
     for comparison in comparisons:
         if comparison.group != group:

@@ -74,9 +74,18 @@ def _aws_sync(context: Context, root: Path) -> Callable[[str], None]:
 
     def sync(bucket: str) -> None:
         subprocess.run(
-            [context.aws, "s3", "sync", str(root), f"s3://{bucket}/", "--endpoint-url", context.s3.endpoint,
-             "--only-show-errors"],
-            env=environment, check=True,
+            [
+                context.aws,
+                "s3",
+                "sync",
+                str(root),
+                f"s3://{bucket}/",
+                "--endpoint-url",
+                context.s3.endpoint,
+                "--only-show-errors",
+            ],
+            env=environment,
+            check=True,
         )
 
     return sync
@@ -104,8 +113,9 @@ def run(context: Context) -> List[Comparison]:
     peers: List[Subject] = []
     obstore = context.peer(GROUP, "obstore", "obstore bulk copy")
     if obstore is not None:
-        peers.append((OBSTORE, _into_new_bucket(context, "obstore", _obstore_copy(context, obstore, root, keys)),
-                      False, None))
+        peers.append(
+            (OBSTORE, _into_new_bucket(context, "obstore", _obstore_copy(context, obstore, root, keys)), False, None)
+        )
     if context.aws:
         peers.append((AWS, _into_new_bucket(context, "aws", _aws_sync(context, root)), False, None))
     else:
@@ -117,10 +127,14 @@ def run(context: Context) -> List[Comparison]:
         ("copy_store", _with_store(context, "copy", lambda store: copy_store(source, store)), True, targets),
         ("sync_stores", _with_store(context, "sync", lambda store: sync_stores(source, store)), True, targets),
     ]
-    return [compare(
-        GROUP, f"{count} x 4 KiB, FilesystemStore -> S3",
-        ("boto3 put_object, one by one", _into_new_bucket(context, "raw", _boto3_sequential(context, root, keys))),
-        ours + peers, context.repeats,
-        note="each repeat into a new bucket; copy_store/sync_stores at their default concurrency; "
-        "aws s3 sync includes its start-up",
-    )]
+    return [
+        compare(
+            GROUP,
+            f"{count} x 4 KiB, FilesystemStore -> S3",
+            ("boto3 put_object, one by one", _into_new_bucket(context, "raw", _boto3_sequential(context, root, keys))),
+            ours + peers,
+            context.repeats,
+            note="each repeat into a new bucket; copy_store/sync_stores at their default concurrency; "
+            "aws s3 sync includes its start-up",
+        )
+    ]

@@ -102,10 +102,16 @@ def _subjects(context: Context, workload: Workload) -> list[tuple[str, str, Any,
 
         root = workload.root("obstore")
         local_store = LocalStore(root)
-        subjects.append((
-            "obstore LocalStore", root, lambda key, data: obstore.put(local_store, key, data),
-            lambda key: obstore.get(local_store, key).bytes(), False, False,
-        ))
+        subjects.append(
+            (
+                "obstore LocalStore",
+                root,
+                lambda key, data: obstore.put(local_store, key, data),
+                lambda key: obstore.get(local_store, key).bytes(),
+                False,
+                False,
+            )
+        )
     return subjects
 
 
@@ -125,13 +131,18 @@ def _writes(context: Context, workload: Workload, overwrite: bool) -> Comparison
 
     raw = measure(raw_root, _calls(raw_root, workload.keys, raw_put, OBJECT, True))
     cases = [
-        (label, measure(root, _calls(root, workload.keys, put, OBJECT, by_path)), ours,
-         Target("ratio", 1.1) if ours else None)
+        (
+            label,
+            measure(root, _calls(root, workload.keys, put, OBJECT, by_path)),
+            ours,
+            Target("ratio", 1.1) if ours else None,
+        )
         for label, root, put, _, by_path, ours in subjects
     ]
     operation = "overwrite" if overwrite else "put (new keys)"
-    return compare(GROUP, f"{operation}, 1 KiB x {len(workload.keys)}", ("temp file + os.replace", raw), cases,
-                   context.repeats)
+    return compare(
+        GROUP, f"{operation}, 1 KiB x {len(workload.keys)}", ("temp file + os.replace", raw), cases, context.repeats
+    )
 
 
 def _reads(context: Context, workload: Workload) -> Comparison:
@@ -140,10 +151,16 @@ def _reads(context: Context, workload: Workload) -> Comparison:
     cases = []
     for label, root, _, get, by_path, ours in _subjects(context, workload):
         workload.fill(root)
-        cases.append((label, _calls(root, workload.keys, get, None, by_path), ours,
-                      Target("ratio", 1.1) if ours else None))
-    return compare(GROUP, f"get, 1 KiB x {len(workload.keys)}", ("open/read",
-                   _calls(raw_root, workload.keys, raw_get, None, True)), cases, context.repeats)
+        cases.append(
+            (label, _calls(root, workload.keys, get, None, by_path), ours, Target("ratio", 1.1) if ours else None)
+        )
+    return compare(
+        GROUP,
+        f"get, 1 KiB x {len(workload.keys)}",
+        ("open/read", _calls(raw_root, workload.keys, raw_get, None, True)),
+        cases,
+        context.repeats,
+    )
 
 
 def _tree(context: Context, tops: int, files: int) -> Path:
@@ -170,18 +187,28 @@ def _listings(context: Context) -> List[Comparison]:
     subtree = str(root / "t3" / "s4")
     fsspec = context.peer(GROUP, "fsspec.implementations.local", "fsspec LocalFileSystem listing")
     obstore = context.peer(GROUP, "obstore", "obstore LocalStore listing")
+    local = None if fsspec is None else fsspec.LocalFileSystem()
     results = []
     for operation, raw, ours, peer_prefix, path in (
-        (f"keys() of {total} nested keys", lambda: raw_walk(str(root), "", []), lambda: list(store.keys()), "",
-         str(root)),
-        (f"keys({prefix!r}): {files} of {total} keys", lambda: raw_walk(subtree, prefix, []),
-         lambda: list(store.keys(prefix)), prefix, subtree),
+        (
+            f"keys() of {total} nested keys",
+            lambda: raw_walk(str(root), "", []),
+            lambda: list(store.keys()),
+            "",
+            str(root),
+        ),
+        (
+            f"keys({prefix!r}): {files} of {total} keys",
+            lambda: raw_walk(subtree, prefix, []),
+            lambda: list(store.keys(prefix)),
+            prefix,
+            subtree,
+        ),
     ):
         subjects: List[Subject] = [
             ("FilesystemStore", _once(ours), True, Target("ratio", 1.3 if not peer_prefix else 1.5)),
         ]
-        if fsspec is not None:
-            local = fsspec.LocalFileSystem()
+        if local is not None:
             subjects.append(("fsspec find", _once(lambda path=path: local.find(path)), False, None))
         if obstore is not None:
             subjects.append(("obstore list", _once(_obstore_lister(obstore, str(root), peer_prefix)), False, None))

@@ -121,8 +121,8 @@ class Comparison:
     note: str = ""
 
     def ratio(self, entry: Entry) -> float:
-        """The entry's median over the raw median."""
-        return entry.median / self.raw.median
+        """The entry's median over the raw median (infinite over a zero)."""
+        return entry.median / self.raw.median if self.raw.median else float("inf")
 
     def reference(self, target: Target) -> float:
         """The median the target compares with: the raw call's, or the named entry's."""
@@ -133,8 +133,12 @@ class Comparison:
     def verdicts(self) -> List[tuple[Entry, Target, float, bool]]:
         """(entry, target, figure, met) for every target of every entry."""
         return [
-            (entry, target, target.figure(entry.median, self.reference(target)),
-             target.met(entry.median, self.reference(target)))
+            (
+                entry,
+                target,
+                target.figure(entry.median, self.reference(target)),
+                target.met(entry.median, self.reference(target)),
+            )
             for entry in self.entries
             for target in entry.targets
         ]

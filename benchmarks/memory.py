@@ -45,8 +45,12 @@ def _layers() -> list[tuple[str, Callable[[Any], Any], float, tuple[str, ...]]]:
         ("IdentityStore", utils.IdentityStore, 150, ("get", "put")),
         ("PrefixStore('p/')", lambda store: utils.PrefixStore(store, "p/"), 150, ("get", "put")),
         ("LoggingStore (INFO off)", lambda store: utils.LoggingStore(store, logger=quiet), 100, ("get", "put")),
-        ("ExceptionLoggingStore (INFO off)", lambda store: utils.ExceptionLoggingStore(store, logger=quiet), 150,
-         ("get", "put")),
+        (
+            "ExceptionLoggingStore (INFO off)",
+            lambda store: utils.ExceptionLoggingStore(store, logger=quiet),
+            150,
+            ("get", "put"),
+        ),
         ("NotifyingStore (no handler)", utils.NotifyingStore, 150, ("put",)),
         ("ReadonlyStore", utils.ReadonlyStore, 150, ("get",)),
         ("MetricsStore", utils.MetricsStore, 150, ("get", "put")),
@@ -81,11 +85,19 @@ def run(context: Context) -> List[Comparison]:
         ("put", "dict.__setitem__", raw_dict.__setitem__, value),
     ):
         subjects = [("DictStore", _loop(getattr(store, operation), keys, value_or_none), True, Target("ratio", 2.5))]
-        subjects += [(label, _loop(getattr(peer, operation), keys, value_or_none), False, None) for label, peer in peers]
-        results.append(compare(
-            GROUP, f"{operation} (100 B, {DISTINCT_KEYS} keys)", (raw_label, _loop(raw_call, keys, value_or_none)),
-            subjects, repeats, note="each a call of a bound method in the same loop",
-        ))
+        subjects += [
+            (label, _loop(getattr(peer, operation), keys, value_or_none), False, None) for label, peer in peers
+        ]
+        results.append(
+            compare(
+                GROUP,
+                f"{operation} (100 B, {DISTINCT_KEYS} keys)",
+                (raw_label, _loop(raw_call, keys, value_or_none)),
+                subjects,
+                repeats,
+                note="each a call of a bound method in the same loop",
+            )
+        )
 
     for operation, value_or_none in (("get", None), ("put", value)):
         subjects = []
@@ -93,16 +105,29 @@ def run(context: Context) -> List[Comparison]:
             if operation in operations_measured:
                 layered = wrap(store)
                 layered.open()
-                subjects.append((label, _loop(getattr(layered, operation), keys, value_or_none), True,
-                                 Target("added_ns", limit)))
+                subjects.append(
+                    (label, _loop(getattr(layered, operation), keys, value_or_none), True, Target("added_ns", limit))
+                )
         stack: Any = store
         for _ in range(STACK_DEPTH):
             stack = IdentityStore(stack)
         stack.open()
-        subjects.append((f"{STACK_DEPTH} x IdentityStore", _loop(getattr(stack, operation), keys, value_or_none), True,
-                         Target("added_ns", 150, layers=STACK_DEPTH)))
-        results.append(compare(
-            GROUP, f"decorator layers: {operation}", ("DictStore", _loop(getattr(store, operation), keys, value_or_none)),
-            subjects, repeats, note="ns added per operation over DictStore",
-        ))
+        subjects.append(
+            (
+                f"{STACK_DEPTH} x IdentityStore",
+                _loop(getattr(stack, operation), keys, value_or_none),
+                True,
+                Target("added_ns", 150, layers=STACK_DEPTH),
+            )
+        )
+        results.append(
+            compare(
+                GROUP,
+                f"decorator layers: {operation}",
+                ("DictStore", _loop(getattr(store, operation), keys, value_or_none)),
+                subjects,
+                repeats,
+                note="ns added per operation over DictStore",
+            )
+        )
     return results

@@ -13,8 +13,21 @@ from typing import Dict, List, Sequence, Tuple
 from benchmarks.harness import Comparison, Entry, format_value
 
 DISTRIBUTIONS = (
-    "storage-core", "storage-sqlite", "storage-zip", "storage-s3", "storage-utils", "boto3", "botocore",
-    "aioboto3", "moto", "obstore", "fsspec", "s3fs", "diskcache", "minimalkv", "PyYAML",
+    "storage-core",
+    "storage-sqlite",
+    "storage-zip",
+    "storage-s3",
+    "storage-utils",
+    "boto3",
+    "botocore",
+    "aioboto3",
+    "moto",
+    "obstore",
+    "fsspec",
+    "s3fs",
+    "diskcache",
+    "minimalkv",
+    "PyYAML",
 )
 HEADER = ("subject", "median", "x raw", "target", "figure", "verdict")
 
@@ -29,7 +42,9 @@ def _row(comparison: Comparison, entry: Entry) -> Tuple[str, ...]:
     label = f"**{entry.label}**" if entry.ours else entry.label
     verdicts = [(target, figure, met) for owner, target, figure, met in comparison.verdicts() if owner is entry]
     return (
-        label, format_value(entry.median, comparison.unit), f"{comparison.ratio(entry):.2f}x",
+        label,
+        format_value(entry.median, comparison.unit),
+        f"{comparison.ratio(entry):.2f}x",
         "; ".join(target.describe() for target, _, _ in verdicts),
         "; ".join(target.show(figure) for target, figure, _ in verdicts),
         "; ".join("PASS" if met else "MISS" for _, _, met in verdicts),
@@ -56,8 +71,13 @@ def markdown_table(comparison: Comparison) -> str:
 def summary(comparisons: Sequence[Comparison]) -> List[Tuple[str, str, str, str, str]]:
     """(group, operation, subject, figure vs target, verdict) for every entry with a target."""
     return [
-        (c.group, c.operation, entry.label, f"{target.show(figure)} (target {target.describe()})",
-         "PASS" if met else "MISS")
+        (
+            c.group,
+            c.operation,
+            entry.label,
+            f"{target.show(figure)} (target {target.describe()})",
+            "PASS" if met else "MISS",
+        )
         for c in comparisons
         for entry, target, figure, met in c.verdicts()
     ]

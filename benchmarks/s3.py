@@ -16,8 +16,16 @@ OBSTORE = "obstore (sync)"
 class Client:
     """One subject's four single-object operations, on a bucket of its own."""
 
-    def __init__(self, label: str, bucket: str, ours: bool, put: Callable[[str, bytes], Any],
-                 get: Callable[[str], Any], exists: Callable[[str], Any], delete: Callable[[str], Any]) -> None:
+    def __init__(
+        self,
+        label: str,
+        bucket: str,
+        ours: bool,
+        put: Callable[[str, bytes], Any],
+        get: Callable[[str], Any],
+        exists: Callable[[str], Any],
+        delete: Callable[[str], Any],
+    ) -> None:
         self.label = label
         self.bucket = bucket
         self.ours = ours
@@ -27,7 +35,9 @@ class Client:
 def _boto3(context: Context, client: Any) -> Client:
     bucket = context.s3.new_bucket("raw")
     return Client(
-        "boto3", bucket, False,
+        "boto3",
+        bucket,
+        False,
         lambda key, data: client.put_object(Bucket=bucket, Key=key, Body=data),
         lambda key: client.get_object(Bucket=bucket, Key=key)["Body"].read(),
         lambda key: client.head_object(Bucket=bucket, Key=key),
@@ -49,7 +59,9 @@ def _obstore(context: Context) -> Optional[Client]:
     bucket = context.s3.new_bucket("obstore")
     store = context.s3.obstore_store(bucket)
     return Client(
-        OBSTORE, bucket, False,
+        OBSTORE,
+        bucket,
+        False,
         lambda key, data: obstore.put(store, key, data),
         lambda key: obstore.get(store, key).bytes(),
         lambda key: obstore.head(store, key),
@@ -64,12 +76,16 @@ def _s3fs(context: Context) -> Optional[Client]:
     bucket = context.s3.new_bucket("s3fs")
     credentials = context.s3.credentials
     fs = s3fs.S3FileSystem(
-        key=credentials["aws_access_key_id"], secret=credentials["aws_secret_access_key"], skip_instance_cache=True,
+        key=credentials["aws_access_key_id"],
+        secret=credentials["aws_secret_access_key"],
+        skip_instance_cache=True,
         use_listings_cache=False,
         client_kwargs={"endpoint_url": credentials["endpoint_url"], "region_name": credentials["region_name"]},
     )
     return Client(
-        "s3fs", bucket, False,
+        "s3fs",
+        bucket,
+        False,
         lambda key, data: fs.pipe_file(f"{bucket}/{key}", data),
         lambda key: fs.cat_file(f"{bucket}/{key}"),
         lambda key: fs.exists(f"{bucket}/{key}"),
@@ -122,7 +138,13 @@ def run(context: Context) -> List[Comparison]:
             (client.label, _measure(client, operation, keys, before), client.ours, _targets(client, has_obstore))
             for client in clients
         ]
-        results.append(compare(GROUP, f"{operation}, 1 KiB x {len(keys)}",
-                               ("boto3 (SDK defaults)", _measure(raw, operation, keys, before)),
-                               subjects, context.repeats))
+        results.append(
+            compare(
+                GROUP,
+                f"{operation}, 1 KiB x {len(keys)}",
+                ("boto3 (SDK defaults)", _measure(raw, operation, keys, before)),
+                subjects,
+                context.repeats,
+            )
+        )
     return results

@@ -36,8 +36,11 @@ class MotoServer:
     def start(cls) -> MotoServer:
         """Start the server and wait until it listens."""
         process = subprocess.Popen(
-            [sys.executable, "-c", _SERVER_PROGRAM], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True,
+            [sys.executable, "-c", _SERVER_PROGRAM],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -60,8 +63,10 @@ class MotoServer:
     def credentials(self) -> Dict[str, str]:
         """The keyword arguments of ``boto3.client("s3", ...)`` that point at this server."""
         return {
-            "endpoint_url": self.endpoint, "aws_access_key_id": ACCESS_KEY,
-            "aws_secret_access_key": SECRET_KEY, "region_name": REGION,
+            "endpoint_url": self.endpoint,
+            "aws_access_key_id": ACCESS_KEY,
+            "aws_secret_access_key": SECRET_KEY,
+            "region_name": REGION,
         }
 
     @property
@@ -88,8 +93,12 @@ class MotoServer:
         from storage.s3 import BucketStore
 
         return BucketStore(
-            endpoint_url=self.endpoint, s3_access_key=ACCESS_KEY, s3_secret_key=SECRET_KEY,
-            bucket_name=bucket, region_name=REGION, **options,
+            endpoint_url=self.endpoint,
+            s3_access_key=ACCESS_KEY,
+            s3_secret_key=SECRET_KEY,
+            bucket_name=bucket,
+            region_name=REGION,
+            **options,
         )
 
     def obstore_store(self, bucket: str) -> Any:
@@ -97,6 +106,11 @@ class MotoServer:
         from obstore.store import S3Store
 
         return S3Store(
-            bucket, endpoint=self.endpoint, access_key_id=ACCESS_KEY, secret_access_key=SECRET_KEY,
-            region=REGION, virtual_hosted_style_request=False, client_options={"allow_http": True},
+            bucket,
+            endpoint=self.endpoint,
+            access_key_id=ACCESS_KEY,
+            secret_access_key=SECRET_KEY,
+            region=REGION,
+            virtual_hosted_style_request=False,
+            client_options={"allow_http": True},
         )

@@ -111,8 +111,15 @@ def _single(context: Context, subjects: Subjects, keys: List[str]) -> List[Compa
     cache = subjects.cache
     results = []
     for operation, raw_call, ours_call, peer_call, value, before, limit in (
-        ("put, one commit each", subjects.raw_put, subjects.store.put,
-         None if cache is None else cache.set, OBJECT, subjects.clear, 1.2),
+        (
+            "put, one commit each",
+            subjects.raw_put,
+            subjects.store.put,
+            None if cache is None else cache.set,
+            OBJECT,
+            subjects.clear,
+            1.2,
+        ),
         ("get", subjects.raw_get, subjects.store.get, None if cache is None else cache.get, None, nothing, 1.3),
     ):
         if before is nothing:
@@ -122,16 +129,27 @@ def _single(context: Context, subjects: Subjects, keys: List[str]) -> List[Compa
         ]
         if peer_call is not None:
             cases.append(("diskcache Cache", _each(peer_call, keys, value, before), False, None))
-        results.append(compare(GROUP, f"{operation}, 1 KiB x {len(keys)}",
-                               ("sqlite3", _each(raw_call, keys, value, before)), cases, context.repeats))
+        results.append(
+            compare(
+                GROUP,
+                f"{operation}, 1 KiB x {len(keys)}",
+                ("sqlite3", _each(raw_call, keys, value, before)),
+                cases,
+                context.repeats,
+            )
+        )
     return results
 
 
 def _put_many(context: Context, subjects: Subjects) -> Comparison:
     rows = [(f"batch/{index:06d}", OBJECT) for index in range(2000)]
     cases: List[Subject] = [
-        ("SqliteStore.put_many", _batch(lambda: subjects.store.put_many(rows), subjects.clear), True,
-         Target("ratio", 1.3)),
+        (
+            "SqliteStore.put_many",
+            _batch(lambda: subjects.store.put_many(rows), subjects.clear),
+            True,
+            Target("ratio", 1.3),
+        ),
     ]
     if subjects.cache is not None:
         cache = subjects.cache
@@ -142,8 +160,13 @@ def _put_many(context: Context, subjects: Subjects) -> Comparison:
                     cache.set(key, value)
 
         cases.append(("diskcache set x 2000 in transact()", _batch(cache_many, subjects.clear), False, None))
-    return compare(GROUP, "put_many, 1 KiB x 2000", ("executemany in one transaction",
-                   _batch(lambda: subjects.raw_put_many(rows), subjects.clear)), cases, context.repeats)
+    return compare(
+        GROUP,
+        "put_many, 1 KiB x 2000",
+        ("executemany in one transaction", _batch(lambda: subjects.raw_put_many(rows), subjects.clear)),
+        cases,
+        context.repeats,
+    )
 
 
 def _listings(context: Context, subjects: Subjects) -> List[Comparison]:
@@ -158,9 +181,13 @@ def _listings(context: Context, subjects: Subjects) -> List[Comparison]:
         pass
 
     return [
-        compare(GROUP, operation, ("primary-key range query", _batch(lambda p=p: subjects.raw_keys(p), unchanged)),
-                [("SqliteStore.keys", _batch(lambda p=p: list(store.keys(p)), unchanged), True, Target("ratio", limit))],
-                context.repeats)
+        compare(
+            GROUP,
+            operation,
+            ("primary-key range query", _batch(lambda p=p: subjects.raw_keys(p), unchanged)),
+            [("SqliteStore.keys", _batch(lambda p=p: list(store.keys(p)), unchanged), True, Target("ratio", limit))],
+            context.repeats,
+        )
         for operation, p, limit in (
             (f"keys({prefix!r}): {files} of {len(keys)} keys", prefix, 1.5),
             (f"keys() of {len(keys)} keys", "", 1.5),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List
 
 from benchmarks.context import Context
 from benchmarks.harness import Comparison, Measure, Subject, Target, compare, timed
@@ -55,14 +55,28 @@ def _exists(context: Context) -> List[Comparison]:
     if fsspec_zip is not None:
         zip_fs = fsspec_zip.ZipFileSystem(path)
         cases.append(("fsspec ZipFileSystem.exists", _each(zip_fs.exists, keys), False, None))
-    at_2000 = compare(GROUP, f"exists at 2000 entries (x {operations})",
-                      ("dict lookup", _each(index.__contains__, keys)), cases, context.repeats)
+    at_2000 = compare(
+        GROUP,
+        f"exists at 2000 entries (x {operations})",
+        ("dict lookup", _each(index.__contains__, keys)),
+        cases,
+        context.repeats,
+    )
     flat = compare(
-        GROUP, f"exists as entries grow (x {operations})",
+        GROUP,
+        f"exists as entries grow (x {operations})",
         (f"ZipStore.exists at {sizes[0]} entries", _each(stores[sizes[0]].exists, _lookup_keys(sizes[0], operations))),
-        [(f"at {entries} entries", _each(stores[entries].exists, _lookup_keys(entries, operations)), True,
-          Target("ratio", 1.25)) for entries in sizes[1:]],
-        context.repeats, note="flat: the time at more entries over the time at 200",
+        [
+            (
+                f"at {entries} entries",
+                _each(stores[entries].exists, _lookup_keys(entries, operations)),
+                True,
+                Target("ratio", 1.25),
+            )
+            for entries in sizes[1:]
+        ],
+        context.repeats,
+        note="flat: the time at more entries over the time at 200",
     )
     for store in stores.values():
         store.close()
@@ -98,9 +112,14 @@ def _puts(context: Context) -> Comparison:
 
         return timed(write, count)
 
-    return compare(GROUP, f"put 1 KiB x {count} into a new archive, then close",
-                   ("zipfile.writestr", raw), [("ZipStore.put", ours, True, Target("ratio", 1.3))], context.repeats,
-                   note="deflated, per object; ZipStore also fsyncs the archive and its directory on close")
+    return compare(
+        GROUP,
+        f"put 1 KiB x {count} into a new archive, then close",
+        ("zipfile.writestr", raw),
+        [("ZipStore.put", ours, True, Target("ratio", 1.3))],
+        context.repeats,
+        note="deflated, per object; ZipStore also fsyncs the archive and its directory on close",
+    )
 
 
 def _gets(context: Context) -> Comparison:
@@ -117,10 +136,17 @@ def _gets(context: Context) -> Comparison:
     ]
     fsspec_zip = context.peer(GROUP, "fsspec.implementations.zip", "fsspec ZipFileSystem")
     if fsspec_zip is not None:
-        cases.append(("fsspec ZipFileSystem.cat_file", _each(fsspec_zip.ZipFileSystem(path).cat_file, keys), False,
-                      None))
-    result = compare(GROUP, f"get 1 KiB x {len(keys)} of {entries} entries", ("ZipFile.read", _each(archive.read, keys)),
-                     cases, context.repeats, note="deflated")
+        cases.append(
+            ("fsspec ZipFileSystem.cat_file", _each(fsspec_zip.ZipFileSystem(path).cat_file, keys), False, None)
+        )
+    result = compare(
+        GROUP,
+        f"get 1 KiB x {len(keys)} of {entries} entries",
+        ("ZipFile.read", _each(archive.read, keys)),
+        cases,
+        context.repeats,
+        note="deflated",
+    )
     archive.close()
     store.close()
     return result
