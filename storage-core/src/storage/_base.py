@@ -67,7 +67,7 @@ def _add_if_absent(put: Callable[..., Any]) -> Callable[..., None]:
         if not if_absent:
             put(self, key, data)
             return
-        with self.__dict__.setdefault("_conditional_lock", threading.Lock()):
+        with self.__dict__.setdefault("_lifecycle_conditional_lock", threading.Lock()):
             if self.exists(key):
                 raise AlreadyExists(store=self.store_name, operation="put", key=key)
             put(self, key, data)
@@ -81,7 +81,7 @@ def _add_async_if_absent(put: Callable[..., Any]) -> Callable[..., Any]:
         if not if_absent:
             await put(self, key, data)
             return
-        async with self.__dict__.setdefault("_conditional_lock", asyncio.Lock()):
+        async with self.__dict__.setdefault("_lifecycle_conditional_lock", asyncio.Lock()):
             if await self.exists(key):
                 raise AlreadyExists(store=self.store_name, operation="put", key=key)
             await put(self, key, data)
@@ -246,7 +246,7 @@ class ObjectStore(LifecycleMixin, abc.ABC):
         """Acquire the store's resources (a no-op if it is open)."""
         if self._state == OPEN:
             return
-        with self.__dict__.setdefault("_open_lock", threading.Lock()):
+        with self.__dict__.setdefault("_lifecycle_open_lock", threading.Lock()):
             if self._state != OPEN:
                 self._open()
                 self._state = OPEN
@@ -396,7 +396,7 @@ class AsyncObjectStore(LifecycleMixin, abc.ABC):
         """Acquire the store's resources (a no-op if it is open); concurrent first uses open once."""
         if self._state == OPEN:
             return
-        async with self.__dict__.setdefault("_open_lock", asyncio.Lock()):
+        async with self.__dict__.setdefault("_lifecycle_open_lock", asyncio.Lock()):
             if self._state != OPEN:
                 await self._open()
                 self._state = OPEN

@@ -9,7 +9,7 @@ from storage.capabilities import Capabilities
 from storage.errors import StoreClosed
 
 #: Locks the base classes create lazily in an instance's ``__dict__`` (never pickled).
-_LOCKS = ("_open_lock", "_conditional_lock")
+_LOCKS = ("_lifecycle_open_lock", "_lifecycle_conditional_lock")
 
 NEW = "new"
 OPEN = "open"
