@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from storage.errors import InvalidKey, InvalidValue
@@ -53,20 +54,33 @@ def _segment_problem(segment: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=65536)
+def _path_key_problem(key: str) -> str:
+    """Return what makes the non-empty ``key`` unfit for a relative path, or ``""`` if nothing does.
+
+    A pure function of the key, cached: stores check the same keys over and over.
+    """
+    if key.startswith("/"):
+        return "is absolute"
+    for segment in key.split("/"):
+        problem = _segment_problem(segment)
+        if problem:
+            return problem
+    return ""
+
+
 def check_path_key(key: Any, store: str = "", operation: str = "") -> str:
     """Return ``key`` if it maps safely onto a relative path, else raise ``InvalidKey``.
 
     Refused: empty keys, absolute keys, ``.``, ``..`` and empty segments, backslashes, NUL,
     lone surrogates, over-long segments and the reserved temporary-file prefix.
     """
-    key = check_key(key, store, operation)
-    if key.startswith("/"):
-        raise InvalidKey("key is absolute", store=store, operation=operation, key=key)
-    for segment in key.split("/"):
-        problem = _segment_problem(segment)
-        if problem:
-            raise InvalidKey(f"key {problem}", store=store, operation=operation, key=key)
-    return str(key)
+    if key.__class__ is not str or not key:
+        key = str(check_key(key, store, operation))
+    problem = _path_key_problem(key)
+    if problem:
+        raise InvalidKey(f"key {problem}", store=store, operation=operation, key=key)
+    return key  # type: ignore[no-any-return]
 
 
 def check_path_prefix(prefix: Any, store: str = "", operation: str = "keys") -> str:
