@@ -44,7 +44,8 @@ class DictStore(ObjectStore):
         """Store ``data`` at ``key`` (``if_absent``: only if no object is there)."""
         if self._state != OPEN:
             self._ensure_open("put")
-        check_key(key, self.store_name, "put")
+        if key.__class__ is not str or not key:
+            check_key(key, self.store_name, "put")
         if not if_absent:
             self.objects[key] = data
             return
