@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 import stat as stat_module
+from itertools import chain
 from typing import Any, BinaryIO, Iterator, NoReturn, Optional, Union
 
 from storage._base import ObjectStore
@@ -300,20 +301,12 @@ class FilesystemStore(ObjectStore):
         head, _, partial = prefix.rpartition("/")
         directory = f"{self.root_path}/{head}" if head else self.root_path
         base = f"{head}/" if head else ""
-        keys, prefixes = [], []
+        subdirectories: list[tuple[str, str]] = []
         try:
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    name = entry.name
-                    if not name.startswith(partial) or name.startswith(RESERVED_SEGMENT_PREFIX):
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
-                        prefixes.append(f"{base}{name}/")
-                    else:
-                        keys.append(base + name)
+            keys = _scan(directory, base, partial, subdirectories)
         except OSError as err:
-            if err.errno not in (errno.ENOENT, errno.ENOTDIR):
-                self._fail(err, "list_dir", prefix)
+            self._fail(err, "list_dir", prefix)
+        prefixes = [sub_prefix for _, sub_prefix in subdirectories]
         return ListResult(sorted(keys), sorted(prefixes))
 
     def keys(self, prefix: str = "") -> Iterator[str]:
@@ -323,29 +316,43 @@ class FilesystemStore(ObjectStore):
         check_path_prefix(prefix, self.store_name)
         head, _, partial = prefix.rpartition("/")
         start = f"{self.root_path}/{head}" if head else self.root_path
-        return self._walk(start, f"{head}/" if head else "", partial)
+        return chain.from_iterable(_scans(start, f"{head}/" if head else "", partial))
 
-    @staticmethod
-    def _walk(start: str, start_key: str, partial: str) -> Iterator[str]:
-        pending = [(start, start_key, partial)]
-        while pending:
-            directory, base, name_prefix = pending.pop()
-            found = []
-            try:
-                with os.scandir(directory) as entries:
-                    for entry in entries:
-                        name = entry.name
-                        if not name.startswith(name_prefix) or name.startswith(RESERVED_SEGMENT_PREFIX):
-                            continue
-                        if entry.is_dir(follow_symlinks=False):
-                            pending.append((entry.path, f"{base}{name}/", ""))
-                        else:
-                            found.append(base + name)
-            except OSError as err:
-                if err.errno in (errno.ENOENT, errno.ENOTDIR):
+
+def _scans(start: str, start_key: str, partial: str) -> Iterator[list[str]]:
+    """Yield each directory's keys as a list (no directory handle stays open across a yield)."""
+    pending: list[tuple[str, str]] = []
+    yield _scan(start, start_key, partial, pending)
+    while pending:
+        directory, base = pending.pop()
+        yield _scan(directory, base, "", pending)
+
+
+def _scan(directory: str, base: str, name_prefix: str, pending: list[tuple[str, str]]) -> list[str]:
+    """Return the keys of the files in ``directory`` whose names start with ``name_prefix``.
+
+    Subdirectories go onto ``pending``; the stores' temporary files and a missing directory are
+    skipped. The name-prefix test is made only when there is a prefix: listing a whole subtree
+    tests each entry against the reserved prefix alone.
+    """
+    found: list[str] = []
+    reserved = RESERVED_SEGMENT_PREFIX
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                name = entry.name
+                if name_prefix and not name.startswith(name_prefix):
                     continue
-                raise
-            yield from found
+                if name.startswith(reserved):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, f"{base}{name}/"))
+                else:
+                    found.append(base + name)
+    except OSError as err:
+        if err.errno not in (errno.ENOENT, errno.ENOTDIR):
+            raise
+    return found
 
 
 class HashdirStore(FilesystemStore):
