@@ -5,18 +5,27 @@ from __future__ import annotations
 import asyncio
 import inspect
 from contextlib import AsyncExitStack
+from functools import partial
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Optional, Sequence, TypeVar
 
 import aioboto3
 
 from storage.errors import StoreError
-from storage.metadata import ObjectInfo
+from storage.metadata import ListResult, ObjectInfo
 from storage.object import AsyncObjectStore
 from storage.s3 import _batch
+from storage.s3._aiostreams import AsyncBodyReader, AsyncUploadWriter, payload_errors
 from storage.s3._common import BucketStoreMixin
 from storage.s3._plan import batches, page_keys
-from storage.s3._protocol import Plan, ReadBody, Runner, Step
-from storage.s3._settings import DEFAULT_MAX_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, BotocoreConfig, BucketSettings
+from storage.s3._protocol import Runner
+from storage.s3._settings import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MULTIPART_COPY_THRESHOLD,
+    DEFAULT_MULTIPART_THRESHOLD,
+    BotocoreConfig,
+    BucketSettings,
+)
+from storage.s3._steps import Call, Plan, ReadInto, Step
 
 __all__ = ["AsyncBucketStore"]
 
@@ -58,6 +67,7 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
         region_name: Optional[str] = None,
         multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        multipart_copy_threshold: int = DEFAULT_MULTIPART_COPY_THRESHOLD,
         s3_client: Any = None,
     ) -> None:
         self._configure(
@@ -65,6 +75,7 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
                 bucket_name=bucket_name, endpoint_url=endpoint_url, s3_access_key=s3_access_key,
                 s3_secret_key=s3_secret_key, botocore_config=botocore_config, region_name=region_name,
                 multipart_threshold=multipart_threshold, max_concurrency=max_concurrency,
+                multipart_copy_threshold=multipart_copy_threshold,
             ),
             s3_client,
         )
@@ -94,10 +105,13 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
     # Running plans ------------------------------------------------------------------------
 
     async def _execute(self, step: Step) -> Any:
-        if isinstance(step, ReadBody):
-            async with step.body:
-                return await step.body.read()
-        result = getattr(self.s3_client, step.method)(**step.params)
+        if isinstance(step, Call):
+            result = getattr(self.s3_client, step.method)(**step.params)
+        elif isinstance(step, ReadInto):
+            with payload_errors():
+                return await step.body.readinto(step.buffer)
+        else:
+            result = step.body.close()
         return await result if inspect.isawaitable(result) else result
 
     async def _run(self, operation: str, plan: Plan[T]) -> T:
@@ -129,7 +143,10 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
     # Operations ---------------------------------------------------------------------------
 
     async def get(self, key: str) -> bytes:
-        """Return the object at ``key``; ``ObjectNotFound`` if there is none."""
+        """Return the object at ``key`` (read into one preallocated buffer); ``ObjectNotFound`` if absent.
+
+        A body that breaks off while it is read is fetched again, up to the configured attempts.
+        """
         return await self._run("get", self._protocol.get(key))
 
     async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
@@ -154,6 +171,33 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
     async def delete(self, key: str) -> None:
         """Remove the object at ``key``; ``ObjectNotFound`` if there is none."""
         await self._run("delete", self._protocol.delete(key))
+
+    async def copy(self, source: str, target: str) -> None:
+        """Copy ``source`` to ``target`` on the server (CopyObject, or parts above ``multipart_copy_threshold``)."""
+        await self._run("copy", self._protocol.copy(source, target))
+
+    async def rename(self, source: str, target: str) -> None:
+        """Copy ``source`` to ``target`` on the server, then delete ``source`` (not atomic: S3 has no rename)."""
+        await self._run("rename", self._protocol.rename(source, target))
+
+    async def list_dir(self, prefix: str = "") -> ListResult:
+        """Return the keys and ``/``-ending prefixes directly under ``prefix`` (ListObjectsV2 with a delimiter)."""
+        return await self._run("list_dir", self._protocol.list_dir(prefix))
+
+    async def open_read(self, key: str) -> AsyncBodyReader:  # type: ignore[override]
+        """Return an async file streaming the object's body (``await f.read(n)``); ``ObjectNotFound`` now if absent."""
+        checked, body = await self._run("open_read", self._protocol.open_read(key))
+        return AsyncBodyReader(body, self._protocol, checked)
+
+    async def open_write(self, key: str) -> AsyncUploadWriter:  # type: ignore[override]
+        """Return an async file streaming into a multipart upload; the object appears on ``await close()``.
+
+        As ``BucketStore.open_write``: parts are sent as they fill, a small object is one
+        PutObject, and ``discard()`` or an exception in ``async with`` aborts the upload.
+        """
+        upload = self._protocol.open_write(key)
+        await self._ensure_open("open_write")
+        return AsyncUploadWriter(partial(self._run, "open_write"), self._protocol, upload)
 
     async def keys(self, prefix: str = "") -> AsyncIterator[str]:
         """Iterate over the keys under ``prefix``, fetching each page of 1,000 only when needed."""

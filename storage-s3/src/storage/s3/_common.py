@@ -19,7 +19,7 @@ class BucketStoreMixin:
     """
 
     CAPABILITIES: ClassVar[Capabilities] = Capabilities(
-        listing=True, native_range=True, native_conditional_write=True, native_metadata=True
+        listing=True, native_range=True, native_conditional_write=True, native_copy=True, native_metadata=True
     )
     #: Live connections: dropped when pickling, so a clone reconnects from the configuration.
     _transient_attrs: ClassVar[tuple[str, ...]] = ("s3_client", "_owned_client", "_exit_stack", "_open_lock")

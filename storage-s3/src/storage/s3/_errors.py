@@ -14,6 +14,7 @@ from botocore.exceptions import (
     ClientError,
     CredentialRetrievalError,
     HTTPClientError,
+    IncompleteReadError,
     NoCredentialsError,
     PartialCredentialsError,
 )
@@ -41,7 +42,10 @@ _UNAVAILABLE = frozenset({
     "Throttling", "ThrottlingException",
 })
 _NO_CREDENTIALS = (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError)
-_UNREACHABLE = (BotocoreConnectionError, HTTPClientError, ConnectionError, TimeoutError, asyncio.TimeoutError)
+#: Failures to reach the server or to receive its whole answer (a body that ends early included).
+_UNREACHABLE = (
+    BotocoreConnectionError, HTTPClientError, IncompleteReadError, ConnectionError, TimeoutError, asyncio.TimeoutError,
+)
 
 
 class BucketNotFound(StoreError):

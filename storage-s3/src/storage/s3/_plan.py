@@ -16,6 +16,7 @@ __all__ = [
     "check_s3_key",
     "check_s3_prefix",
     "page_keys",
+    "page_prefixes",
     "part_ranges",
 ]
 
@@ -48,14 +49,14 @@ def check_s3_key(key: Any, store: str, operation: str) -> str:
     return str(key)
 
 
-def check_s3_prefix(prefix: Any, store: str) -> str:
+def check_s3_prefix(prefix: Any, store: str, operation: str = "keys") -> str:
     """Return ``prefix`` if it is a ``str`` that could start an S3 key."""
     if not isinstance(prefix, str):
         raise InvalidKey(
-            f"prefixes are str, not {type(prefix).__name__}", store=store, operation="keys", key=repr(prefix)
+            f"prefixes are str, not {type(prefix).__name__}", store=store, operation=operation, key=repr(prefix)
         )
-    if _utf8_size(prefix, "prefix", store, "keys") > MAX_KEY_BYTES:
-        raise InvalidKey(f"prefix is longer than {MAX_KEY_BYTES} UTF-8 bytes", store=store, operation="keys")
+    if _utf8_size(prefix, "prefix", store, operation) > MAX_KEY_BYTES:
+        raise InvalidKey(f"prefix is longer than {MAX_KEY_BYTES} UTF-8 bytes", store=store, operation=operation)
     return prefix
 
 
@@ -78,3 +79,8 @@ def batches(items: Sequence[T], size: int = DELETE_BATCH_SIZE) -> Iterator[Seque
 def page_keys(page: Mapping[str, Any]) -> list[str]:
     """Return the keys listed in one ``ListObjectsV2`` response page."""
     return [str(entry["Key"]) for entry in page.get("Contents", ())]
+
+
+def page_prefixes(page: Mapping[str, Any]) -> list[str]:
+    """Return the common prefixes (``Delimiter`` groups) of one ``ListObjectsV2`` response page."""
+    return [str(entry["Prefix"]) for entry in page.get("CommonPrefixes", ())]

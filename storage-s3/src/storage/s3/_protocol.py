@@ -1,58 +1,35 @@
 """The S3 operations as I/O-free plans, run by both the sync and the async store.
 
-Each operation is a generator (a *plan*) that yields the requests it needs — a ``Call`` of a
-client method or a ``ReadBody`` of a streamed response — and receives each result, or has the
-translated ``StoreError`` thrown in at the ``yield``. ``BucketStore`` runs the plans with boto3,
-``AsyncBucketStore`` with aioboto3; the control flow (HEAD before DELETE, aborting a failed
-multipart upload, telling a missing bucket from a missing key) exists once, here.
+Each operation is a generator (a *plan*) that yields the requests it needs (``_steps``: a
+``Call`` of a client method, a ``ReadInto`` or ``Release`` of a streamed response body) and
+receives each result, or has the translated ``StoreError`` thrown in at the ``yield``.
+``BucketStore`` runs the plans with boto3, ``AsyncBucketStore`` with aioboto3; the control flow
+(HEAD before DELETE, aborting a failed multipart upload, telling a missing bucket from a missing
+key, re-sending a GET whose body broke off) exists once, here and in ``_body``/``_multipart``.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from dataclasses import dataclass, field
-from typing import Any, Callable, Generator, NoReturn, Optional, TypeVar, Union
+from typing import Any, Callable, NoReturn, Optional
 
 from storage.errors import InvalidRange, ObjectNotFound, PermissionDenied, StoreError
-from storage.metadata import ObjectInfo, check_range
+from storage.metadata import ListResult, ObjectInfo, check_range
+from storage.s3._body import get_object
 from storage.s3._errors import error_for_code, translate
-from storage.s3._plan import check_s3_key, check_s3_prefix, part_ranges
+from storage.s3._multipart import StreamingUpload, copy_in_parts, upload_in_parts
+from storage.s3._plan import check_s3_key, check_s3_prefix, page_keys, page_prefixes
 from storage.s3._settings import BucketSettings
+from storage.s3._steps import Call, Plan, Step
 from storage.validation import check_bytes
 
-__all__ = ["BucketProtocol", "Call", "Plan", "ReadBody", "Runner", "Step"]
-
-T = TypeVar("T")
+__all__ = ["BucketProtocol", "Runner"]
 
 log = logging.getLogger("storage.s3")
 
 #: Longest lifetime of a presigned URL under signature version 4 (seven days).
 MAX_PRESIGN_EXPIRY = 7 * 24 * 3600
-
-
-@dataclass(frozen=True)
-class Call:
-    """Call ``client.<method>(**params)`` on behalf of ``operation`` on ``key``."""
-
-    method: str
-    params: dict[str, Any] = field(repr=False)
-    operation: str
-    key: Optional[str] = None
-    bucket_call: bool = False
-
-
-@dataclass(frozen=True)
-class ReadBody:
-    """Read a response's streaming body to the end, then release it."""
-
-    body: Any = field(repr=False)
-    operation: str
-    key: Optional[str] = None
-
-
-Step = Union[Call, ReadBody]
-Plan = Generator[Step, Any, T]
 
 
 class Runner:
@@ -125,15 +102,16 @@ class BucketProtocol:
         """Return ``key`` if S3 can store it, else raise ``InvalidKey``."""
         return check_s3_key(key, self.store_name, operation)
 
-    def list_params(self, prefix: Any) -> dict[str, Any]:
+    def list_params(self, prefix: Any, operation: str = "keys") -> dict[str, Any]:
         """The ``ListObjectsV2`` paginator's arguments for the keys under ``prefix``."""
-        prefix = check_s3_prefix(prefix, self.store_name)
+        prefix = check_s3_prefix(prefix, self.store_name, operation)
         params: dict[str, Any] = {"Bucket": self.bucket}
         if prefix:
             params["Prefix"] = prefix
         return params
 
-    def _call(self, method: str, operation: str, key: Optional[str] = None, **params: Any) -> Call:
+    def call(self, method: str, operation: str, key: Optional[str] = None, **params: Any) -> Call:
+        """The step calling ``client.<method>`` on this bucket (and on ``key``, if given)."""
         params = {"Bucket": self.bucket, **params}
         if key is not None:
             params["Key"] = key
@@ -142,11 +120,8 @@ class BucketProtocol:
     # Plans --------------------------------------------------------------------------------
 
     def get(self, key: Any) -> Plan[bytes]:
-        """GET the object at ``key``."""
-        key = self.check_key(key, "get")
-        response = yield self._call("get_object", "get", key)
-        data: bytes = yield ReadBody(response["Body"], "get", key)
-        return data
+        """GET the object at ``key`` into one buffer, re-sent if its body breaks off."""
+        return (yield from get_object(self, "get", self.check_key(key, "get")))
 
     def exists(self, key: Any) -> Plan[bool]:
         """HEAD the object at ``key``."""
@@ -175,23 +150,21 @@ class BucketProtocol:
             return b""
         wanted = f"bytes={start}-" if end is None else f"bytes={start}-{end - 1}"
         try:
-            response = yield self._call("get_object", "get_range", key, Range=wanted)
+            return (yield from get_object(self, "get_range", key, Range=wanted))
         except InvalidRange:
             return b""
-        data: bytes = yield ReadBody(response["Body"], "get_range", key)
-        return data
 
     def delete(self, key: Any) -> Plan[None]:
         """HEAD, then DELETE the object at ``key`` (S3's DELETE succeeds on missing keys)."""
         key = self.check_key(key, "delete")
         if (yield from self._head(key, "delete")) is None:
             raise ObjectNotFound(store=self.store_name, operation="delete", key=key)
-        yield self._call("delete_object", "delete", key)
+        yield self.call("delete_object", "delete", key)
 
     def _head(self, key: str, operation: str) -> Plan[Optional[dict[str, Any]]]:
         """Return the HEAD response of ``key``, ``None`` if absent; ``BucketNotFound`` if the bucket is."""
         try:
-            head: dict[str, Any] = yield self._call("head_object", operation, key)
+            head: dict[str, Any] = yield self.call("head_object", operation, key)
         except ObjectNotFound:
             yield from self._confirm_bucket(operation, key)
             return None
@@ -218,41 +191,72 @@ class BucketProtocol:
         condition = {"IfNoneMatch": "*"} if if_absent else {}
         if view.nbytes <= self.settings.multipart_threshold:
             body = data if isinstance(data, bytes) else view.tobytes()
-            yield self._call("put_object", "put", key, Body=body, **condition)
+            yield self.call("put_object", "put", key, Body=body, **condition)
             return
-        yield from self._put_multipart(key, view, condition)
+        yield from upload_in_parts(self, key, view, condition)
 
-    def _put_multipart(self, key: str, view: memoryview, condition: dict[str, str]) -> Plan[None]:
-        created = yield self._call("create_multipart_upload", "put", key)
-        upload_id = created["UploadId"]
-        try:
-            parts = []
-            for number, (start, end) in enumerate(part_ranges(view.nbytes, self.settings.multipart_threshold), 1):
-                uploaded = yield self._call(
-                    "upload_part", "put", key, UploadId=upload_id, PartNumber=number, Body=view[start:end].tobytes()
-                )
-                checksums = {name: value for name, value in uploaded.items() if name.startswith("ChecksumCRC")}
-                parts.append({"ETag": uploaded["ETag"], "PartNumber": number, **checksums})
-            yield self._call(
-                "complete_multipart_upload", "put", key, UploadId=upload_id, MultipartUpload={"Parts": parts},
-                **condition,
-            )
-        except GeneratorExit:
-            raise
-        except BaseException:
-            yield from self._abort(key, upload_id)
-            raise
+    def copy(self, source: Any, target: Any, operation: str = "copy") -> Plan[None]:
+        """Copy ``source`` to ``target`` on the server: CopyObject, or UploadPartCopy parts above the threshold.
 
-    def _abort(self, key: str, upload_id: str) -> Plan[None]:
+        A HEAD of the source comes first: it tells a missing source (``ObjectNotFound`` naming it)
+        and gives the size that picks one request or parts. No data passes through the client.
+        """
+        source = self.check_key(source, operation)
+        target = self.check_key(target, operation)
+        head = yield from self._head(source, operation)
+        if head is None:
+            raise ObjectNotFound(store=self.store_name, operation=operation, key=source)
+        if int(head["ContentLength"]) > self.settings.multipart_copy_threshold:
+            yield from copy_in_parts(self, operation, source, target, head)
+            return
         try:
-            yield self._call("abort_multipart_upload", "put", key, UploadId=upload_id)
-        except StoreError as err:
-            log.warning("%s: could not abort the multipart upload of %r: %s", self.store_name, key, err)
+            yield self.call("copy_object", operation, target, CopySource={"Bucket": self.bucket, "Key": source})
+        except ObjectNotFound as err:
+            raise ObjectNotFound(
+                "the source vanished during the copy", store=self.store_name, operation=operation, key=source
+            ) from err
+
+    def rename(self, source: Any, target: Any) -> Plan[None]:
+        """Copy ``source`` to ``target`` on the server, then delete ``source`` (S3 has no atomic rename).
+
+        Renaming a key to itself only checks that it exists.
+        """
+        source = self.check_key(source, "rename")
+        target = self.check_key(target, "rename")
+        if source == target:
+            if (yield from self._head(source, "rename")) is None:
+                raise ObjectNotFound(store=self.store_name, operation="rename", key=source)
+            return
+        yield from self.copy(source, target, "rename")
+        yield self.call("delete_object", "rename", source)
+
+    def list_dir(self, prefix: Any) -> Plan[ListResult]:
+        """List the immediate children of ``prefix`` with ``Delimiter='/'``, page after page."""
+        params = {**self.list_params(prefix, "list_dir"), "Delimiter": "/"}
+        keys: list[str] = []
+        prefixes: list[str] = []
+        while True:
+            page = yield Call("list_objects_v2", params, "list_dir", params.get("Prefix"))
+            keys.extend(page_keys(page))
+            prefixes.extend(page_prefixes(page))
+            if not page.get("IsTruncated"):
+                return ListResult(sorted(keys), sorted(prefixes))
+            params = {**params, "ContinuationToken": page["NextContinuationToken"]}
+
+    def open_read(self, key: Any) -> Plan[tuple[str, Any]]:
+        """GET ``key`` and return it with its (unread) streaming body; ``ObjectNotFound`` now if absent."""
+        key = self.check_key(key, "open_read")
+        response = yield self.call("get_object", "open_read", key)
+        return key, response["Body"]
+
+    def open_write(self, key: Any) -> StreamingUpload:
+        """The state of a new streaming upload to ``key`` (no request is sent before the first full part)."""
+        return StreamingUpload(self.check_key(key, "open_write"), self.settings.multipart_threshold)
 
     def delete_batch(self, keys: list[str]) -> Plan[dict[str, StoreError]]:
         """DeleteObjects for up to 1,000 checked keys; return the errors of the keys that failed."""
         objects = [{"Key": key} for key in keys]
-        response = yield self._call("delete_objects", "delete_many", Delete={"Objects": objects, "Quiet": True})
+        response = yield self.call("delete_objects", "delete_many", Delete={"Objects": objects, "Quiet": True})
         return {
             entry["Key"]: error_for_code(
                 str(entry.get("Code", "")), str(entry.get("Message", "")), bucket=self.bucket,

@@ -15,12 +15,17 @@ from botocore.config import Config
 from storage.errors import ConfigError
 
 __all__ = [
-    "DEFAULT_MAX_CONCURRENCY", "DEFAULT_MULTIPART_THRESHOLD", "BotocoreConfig", "BucketSettings", "pick_endpoint",
+    "DEFAULT_MAX_CONCURRENCY", "DEFAULT_MULTIPART_COPY_THRESHOLD", "DEFAULT_MULTIPART_THRESHOLD", "MAX_COPY_SIZE",
+    "BotocoreConfig", "BucketSettings", "pick_endpoint",
 ]
 
 MIB = 1024 * 1024
 #: Objects larger than this are uploaded in parts.
 DEFAULT_MULTIPART_THRESHOLD = 8 * MIB
+#: CopyObject copies at most this many bytes; larger objects are copied in parts (UploadPartCopy).
+MAX_COPY_SIZE = 5 * 1024 * MIB
+#: Objects larger than this are copied in parts of this size.
+DEFAULT_MULTIPART_COPY_THRESHOLD = MAX_COPY_SIZE
 #: How many requests ``get_many``/``put_many``/``delete_many`` keep in flight.
 DEFAULT_MAX_CONCURRENCY = 10
 #: botocore's connection pool is at least this large.
@@ -56,6 +61,13 @@ def _positive_int(value: Any, name: str) -> int:
     return value
 
 
+def _copy_threshold(value: Any) -> int:
+    threshold = _positive_int(value, "multipart_copy_threshold")
+    if threshold > MAX_COPY_SIZE:
+        raise ConfigError(f"multipart_copy_threshold must be at most {MAX_COPY_SIZE} (5 GiB), not {value!r}")
+    return threshold
+
+
 def _optional_str(value: Any, name: str) -> Optional[str]:
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"{name} must be a string, not {type(value).__name__}")
@@ -83,6 +95,7 @@ class BucketSettings:
     config: Optional[Config] = field(default=None, repr=False)
     multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    multipart_copy_threshold: int = DEFAULT_MULTIPART_COPY_THRESHOLD
 
     @classmethod
     def create(
@@ -96,6 +109,7 @@ class BucketSettings:
         region_name: Any = None,
         multipart_threshold: Any = DEFAULT_MULTIPART_THRESHOLD,
         max_concurrency: Any = DEFAULT_MAX_CONCURRENCY,
+        multipart_copy_threshold: Any = DEFAULT_MULTIPART_COPY_THRESHOLD,
         config_name: str = "botocore_config",
     ) -> BucketSettings:
         """Check the constructor arguments of a bucket store; ``ConfigError`` names the bad one."""
@@ -114,6 +128,7 @@ class BucketSettings:
             config=_as_config(botocore_config, config_name),
             multipart_threshold=_positive_int(multipart_threshold, "multipart_threshold"),
             max_concurrency=_positive_int(max_concurrency, "max_concurrency"),
+            multipart_copy_threshold=_copy_threshold(multipart_copy_threshold),
         )
 
     @property
@@ -146,6 +161,16 @@ class BucketSettings:
         retries = dict(merged.retries or {})
         retries.setdefault("mode", "standard")
         return merged.merge(Config(retries=retries))
+
+    @property
+    def max_attempts(self) -> int:
+        """How many times a request is tried in all (botocore's retries, and the stores' own re-reads)."""
+        retries = self.botocore_config().retries or {}
+        if "total_max_attempts" in retries:
+            return max(1, int(retries["total_max_attempts"]))
+        if "max_attempts" in retries:
+            return max(1, int(retries["max_attempts"]) + 1)
+        return DEFAULT_MAX_ATTEMPTS
 
     def client_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of ``session.client("s3", ...)``."""

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
+from functools import partial
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, TypeVar, cast
 
 import boto3
 
 from storage.errors import StoreError
-from storage.metadata import ObjectInfo
+from storage.metadata import ListResult, ObjectInfo
 from storage.object import ObjectStore
 from storage.s3 import _batch
 from storage.s3._common import BucketStoreMixin
 from storage.s3._plan import batches, page_keys
-from storage.s3._protocol import Plan, ReadBody, Runner, Step
+from storage.s3._protocol import Runner
 from storage.s3._settings import (
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MULTIPART_COPY_THRESHOLD,
     DEFAULT_MULTIPART_THRESHOLD,
     BotocoreConfig,
     BucketSettings,
     pick_endpoint,
 )
+from storage.s3._steps import Call, Plan, ReadInto, Step
+from storage.s3._streams import BodyReader, UploadWriter
 
 __all__ = ["BucketStore"]
 
@@ -53,12 +56,14 @@ class BucketStore(BucketStoreMixin, ObjectStore):
         region_name: Optional[str] = None,
         multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        multipart_copy_threshold: int = DEFAULT_MULTIPART_COPY_THRESHOLD,
         s3_client: Any = None,
     ) -> None:
         settings = BucketSettings.create(
             bucket_name=bucket_name, endpoint_url=pick_endpoint(s3_url, endpoint_url),
             s3_access_key=s3_access_key, s3_secret_key=s3_secret_key, botocore_config=botocore_config_kwargs,
             region_name=region_name, multipart_threshold=multipart_threshold, max_concurrency=max_concurrency,
+            multipart_copy_threshold=multipart_copy_threshold,
             config_name="botocore_config_kwargs",
         )
         self._configure(settings, s3_client)
@@ -81,10 +86,11 @@ class BucketStore(BucketStoreMixin, ObjectStore):
     # Running plans ------------------------------------------------------------------------
 
     def _execute(self, step: Step) -> Any:
-        if isinstance(step, ReadBody):
-            with closing(step.body) as body:
-                return body.read()
-        return getattr(self.s3_client, step.method)(**step.params)
+        if isinstance(step, Call):
+            return getattr(self.s3_client, step.method)(**step.params)
+        if isinstance(step, ReadInto):
+            return step.body.readinto(step.buffer)
+        return step.body.close()
 
     def _run(self, operation: str, plan: Plan[T]) -> T:
         self._ensure_open(operation)
@@ -115,7 +121,10 @@ class BucketStore(BucketStoreMixin, ObjectStore):
     # Operations ---------------------------------------------------------------------------
 
     def get(self, key: str) -> bytes:
-        """Return the object at ``key``; ``ObjectNotFound`` if there is none."""
+        """Return the object at ``key`` (read into one preallocated buffer); ``ObjectNotFound`` if absent.
+
+        A body that breaks off while it is read is fetched again, up to the configured attempts.
+        """
         return self._run("get", self._protocol.get(key))
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
@@ -140,6 +149,34 @@ class BucketStore(BucketStoreMixin, ObjectStore):
     def delete(self, key: str) -> None:
         """Remove the object at ``key``; ``ObjectNotFound`` if there is none."""
         self._run("delete", self._protocol.delete(key))
+
+    def copy(self, source: str, target: str) -> None:
+        """Copy ``source`` to ``target`` on the server (CopyObject, or parts above ``multipart_copy_threshold``)."""
+        self._run("copy", self._protocol.copy(source, target))
+
+    def rename(self, source: str, target: str) -> None:
+        """Copy ``source`` to ``target`` on the server, then delete ``source`` (not atomic: S3 has no rename)."""
+        self._run("rename", self._protocol.rename(source, target))
+
+    def list_dir(self, prefix: str = "") -> ListResult:
+        """Return the keys and ``/``-ending prefixes directly under ``prefix`` (ListObjectsV2 with a delimiter)."""
+        return self._run("list_dir", self._protocol.list_dir(prefix))
+
+    def open_read(self, key: str) -> BinaryIO:
+        """Return a binary file streaming the object's body; ``ObjectNotFound`` now if absent."""
+        checked, body = self._run("open_read", self._protocol.open_read(key))
+        return cast(BinaryIO, BodyReader(body, self._protocol, checked))
+
+    def open_write(self, key: str) -> BinaryIO:
+        """Return a binary file streaming into a multipart upload; the object appears on ``close()``.
+
+        Parts of ``multipart_threshold`` bytes (at least 5 MiB) are sent as they fill; an object
+        that stays smaller is sent with one PutObject. Leaving a ``with`` block by an exception,
+        or ``discard()``, aborts the upload: nothing is stored and no parts remain.
+        """
+        upload = self._protocol.open_write(key)
+        self._ensure_open("open_write")
+        return cast(BinaryIO, UploadWriter(partial(self._run, "open_write"), self._protocol, upload))
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Iterate over the keys under ``prefix``, fetching each page of 1,000 only when needed."""

@@ -1,0 +1,109 @@
+"""Streaming file objects of ``AsyncBucketStore``: the async faces of ``open_read`` and ``open_write``."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Awaitable, Callable, Iterator
+
+import aiohttp
+from botocore.exceptions import ResponseStreamingError
+
+from storage.s3._multipart import StreamingUpload, discard_stream, finish_stream, write_stream
+from storage.s3._protocol import BucketProtocol
+from storage.s3._steps import Plan
+
+__all__ = ["AsyncBodyReader", "AsyncUploadWriter", "payload_errors"]
+
+
+@contextmanager
+def payload_errors() -> Iterator[None]:
+    """Turn aiohttp's broken-payload error (which aiobotocore passes through) into botocore's."""
+    try:
+        yield
+    except aiohttp.ClientPayloadError as err:
+        raise ResponseStreamingError(error=err) from err
+
+
+class AsyncBodyReader:
+    """An async readable file (``await f.read(n)``) over the streaming body of a GET."""
+
+    def __init__(self, body: Any, protocol: BucketProtocol, key: str) -> None:
+        self._body = body
+        self._protocol = protocol
+        self.key = key
+        self.closed = False
+
+    async def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all that is left by default); ``b""`` at the end."""
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+        try:
+            with payload_errors():
+                data: bytes = await self._body.read(None if size is None or size < 0 else size)
+        except Exception as err:
+            self._protocol.reraise(err, "open_read", self.key)
+        return data
+
+    async def close(self) -> None:
+        """Release the connection (the rest of the body is not read)."""
+        if not self.closed:
+            self.closed = True
+            self._body.close()
+
+    async def discard(self) -> None:
+        """The same as ``close()``."""
+        await self.close()
+
+    async def __aenter__(self) -> AsyncBodyReader:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<AsyncBodyReader {self._protocol.store_name} {self.key!r}>"
+
+
+class AsyncUploadWriter:
+    """The async twin of ``UploadWriter``: ``await write``, ``await close``, ``await discard``, ``async with``.
+
+    An async writer dropped without ``close()`` or ``discard()`` cannot abort its upload from the
+    garbage collector: use ``async with`` (or a bucket lifecycle rule for incomplete uploads).
+    """
+
+    def __init__(
+        self, run: Callable[[Plan[Any]], Awaitable[Any]], protocol: BucketProtocol, upload: StreamingUpload
+    ) -> None:
+        self._run = run
+        self._protocol = protocol
+        self._upload = upload
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream was closed or discarded."""
+        return self._upload.finished
+
+    async def write(self, data: Any) -> int:
+        """Take ``data`` (bytes-like); return how many bytes were taken."""
+        written: int = await self._run(write_stream(self._protocol, self._upload, data))
+        return written
+
+    async def close(self) -> None:
+        """Store what was written (once)."""
+        await self._run(finish_stream(self._protocol, self._upload))
+
+    async def discard(self) -> None:
+        """Close without storing anything, aborting the multipart upload if one was started."""
+        await self._run(discard_stream(self._protocol, self._upload))
+
+    async def __aenter__(self) -> AsyncUploadWriter:
+        return self
+
+    async def __aexit__(self, exc_type: Any, *rest: Any) -> None:
+        if exc_type is not None:
+            await self.discard()
+        else:
+            await self.close()
+
+    def __repr__(self) -> str:
+        return f"<AsyncUploadWriter {self._protocol.store_name} {self._upload.key!r}>"

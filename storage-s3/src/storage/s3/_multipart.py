@@ -1,0 +1,230 @@
+"""Multipart plans: uploads of one buffer, server-side copies in parts, and streaming uploads.
+
+Every plan that starts a multipart upload aborts it if anything fails before completion
+(including cancellation), so no parts are left behind in the bucket.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
+
+from storage.errors import StoreError
+from storage.s3._plan import MAX_PARTS, MIN_PART_SIZE, part_ranges
+from storage.s3._steps import Plan
+from storage.validation import check_bytes
+
+if TYPE_CHECKING:
+    from storage.s3._protocol import BucketProtocol
+
+__all__ = [
+    "StreamingUpload", "copy_in_parts", "discard_stream", "finish_stream", "streaming_part_size", "upload_in_parts",
+    "write_stream",
+]
+
+log = logging.getLogger("storage.s3")
+
+#: A streaming upload doubles its part size after every this many parts.
+PARTS_PER_SIZE = 2000
+#: The operation named in the errors of a streaming upload.
+STREAM_OPERATION = "open_write"
+
+#: Given the upload id, the plans uploading each part in order, each returning its entry for completion.
+PartPlans = Callable[[str], Iterator[Plan[dict[str, Any]]]]
+
+
+def _part_entry(number: int, result: dict[str, Any]) -> dict[str, Any]:
+    checksums = {name: value for name, value in result.items() if name.startswith("ChecksumCRC")}
+    return {"ETag": result["ETag"], "PartNumber": number, **checksums}
+
+
+def _upload_part(
+    protocol: BucketProtocol, operation: str, key: str, upload_id: str, number: int, body: bytes
+) -> Plan[dict[str, Any]]:
+    result = yield protocol.call("upload_part", operation, key, UploadId=upload_id, PartNumber=number, Body=body)
+    return _part_entry(number, result)
+
+
+def _complete(
+    protocol: BucketProtocol,
+    operation: str,
+    key: str,
+    upload_id: str,
+    parts: list[dict[str, Any]],
+    condition: dict[str, str],
+) -> Plan[None]:
+    yield protocol.call(
+        "complete_multipart_upload", operation, key, UploadId=upload_id, MultipartUpload={"Parts": parts},
+        **condition,
+    )
+
+
+def _abort(protocol: BucketProtocol, operation: str, key: str, upload_id: str) -> Plan[None]:
+    try:
+        yield protocol.call("abort_multipart_upload", operation, key, UploadId=upload_id)
+    except StoreError as err:
+        log.warning("%s: could not abort the multipart upload of %r: %s", protocol.store_name, key, err)
+
+
+def _multipart(
+    protocol: BucketProtocol,
+    operation: str,
+    key: str,
+    parts: PartPlans,
+    condition: dict[str, str],
+    create: dict[str, Any],
+) -> Plan[None]:
+    """Create an upload, run each part's plan, complete it; abort on any failure."""
+    created = yield protocol.call("create_multipart_upload", operation, key, **create)
+    upload_id = created["UploadId"]
+    try:
+        done = []
+        for plan in parts(upload_id):
+            done.append((yield from plan))
+        yield from _complete(protocol, operation, key, upload_id, done, condition)
+    except GeneratorExit:
+        raise
+    except BaseException:
+        yield from _abort(protocol, operation, key, upload_id)
+        raise
+
+
+def upload_in_parts(protocol: BucketProtocol, key: str, view: memoryview, condition: dict[str, str]) -> Plan[None]:
+    """Upload ``view`` to ``key`` in parts of ``multipart_threshold`` bytes (at least 5 MiB)."""
+
+    def parts(upload_id: str) -> Iterator[Plan[dict[str, Any]]]:
+        for number, (start, end) in enumerate(part_ranges(view.nbytes, protocol.settings.multipart_threshold), 1):
+            yield _upload_part(protocol, "put", key, upload_id, number, view[start:end].tobytes())
+
+    yield from _multipart(protocol, "put", key, parts, condition, {})
+
+
+def copy_in_parts(
+    protocol: BucketProtocol, operation: str, source: str, target: str, head: dict[str, Any]
+) -> Plan[None]:
+    """Copy ``source`` (described by its HEAD response) to ``target`` with UploadPartCopy requests.
+
+    Parts are ``multipart_copy_threshold`` bytes (at least 5 MiB); content type and user
+    metadata are carried over, as CopyObject does.
+    """
+    size = int(head["ContentLength"])
+    create: dict[str, Any] = {"ContentType": head["ContentType"]} if head.get("ContentType") else {}
+    if head.get("Metadata"):
+        create["Metadata"] = head["Metadata"]
+
+    def copy_part(upload_id: str, number: int, start: int, end: int) -> Plan[dict[str, Any]]:
+        result = yield protocol.call(
+            "upload_part_copy", operation, target, UploadId=upload_id, PartNumber=number,
+            CopySource={"Bucket": protocol.bucket, "Key": source}, CopySourceRange=f"bytes={start}-{end - 1}",
+        )
+        return _part_entry(number, result["CopyPartResult"])
+
+    def parts(upload_id: str) -> Iterator[Plan[dict[str, Any]]]:
+        for number, (start, end) in enumerate(part_ranges(size, protocol.settings.multipart_copy_threshold), 1):
+            yield copy_part(upload_id, number, start, end)
+
+    yield from _multipart(protocol, operation, target, parts, {}, create)
+
+
+# Streaming uploads (open_write) -------------------------------------------------------------
+
+
+def streaming_part_size(base: int, number: int) -> int:
+    """The size of part ``number`` of a streaming upload whose first parts hold ``base`` bytes.
+
+    The size doubles every ``PARTS_PER_SIZE`` parts, so the 10,000 parts S3 allows hold 31 times
+    what the first 2,000 do (with 8 MiB parts: about 500 GiB).
+    """
+    size: int = max(base, MIN_PART_SIZE) << ((number - 1) // PARTS_PER_SIZE)
+    return size
+
+
+@dataclass
+class StreamingUpload:
+    """The state of one ``open_write`` stream: bytes not yet sent, and the upload's parts so far."""
+
+    key: str
+    part_size: int
+    buffer: bytearray = field(default_factory=bytearray, repr=False)
+    upload_id: Optional[str] = None
+    parts: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    finished: bool = False
+
+    @property
+    def next_part_size(self) -> int:
+        """How many bytes the next part takes."""
+        return streaming_part_size(self.part_size, len(self.parts) + 1)
+
+
+def _failing(protocol: BucketProtocol, upload: StreamingUpload, plan: Plan[Any]) -> Plan[Any]:
+    """Run ``plan``; if it fails, abort the upload and mark the stream finished."""
+    try:
+        return (yield from plan)
+    except GeneratorExit:
+        raise
+    except BaseException:
+        yield from discard_stream(protocol, upload)
+        raise
+
+
+def _check_writable(protocol: BucketProtocol, upload: StreamingUpload) -> None:
+    if upload.finished:
+        raise ValueError(f"{protocol.store_name}: the stream writing {upload.key!r} is closed")
+
+
+def _send_part(protocol: BucketProtocol, upload: StreamingUpload, size: int) -> Plan[None]:
+    if upload.upload_id is None:
+        created = yield protocol.call("create_multipart_upload", STREAM_OPERATION, upload.key)
+        upload.upload_id = created["UploadId"]
+    if len(upload.parts) >= MAX_PARTS:
+        raise StoreError(f"more than {MAX_PARTS} parts", store=protocol.store_name, operation=STREAM_OPERATION,
+                         key=upload.key)
+    body = bytes(upload.buffer[:size])
+    del upload.buffer[:size]
+    number = len(upload.parts) + 1
+    part = yield from _upload_part(protocol, STREAM_OPERATION, upload.key, upload.upload_id, number, body)
+    upload.parts.append(part)
+
+
+def write_stream(protocol: BucketProtocol, upload: StreamingUpload, data: Any) -> Plan[int]:
+    """Buffer ``data``; send a part each time more than a part's worth is buffered."""
+    _check_writable(protocol, upload)
+    view = check_bytes(data, protocol.store_name, upload.key)
+    upload.buffer += view
+
+    def send_full_parts() -> Plan[None]:
+        while len(upload.buffer) > upload.next_part_size:
+            yield from _send_part(protocol, upload, upload.next_part_size)
+
+    yield from _failing(protocol, upload, send_full_parts())
+    return view.nbytes
+
+
+def finish_stream(protocol: BucketProtocol, upload: StreamingUpload) -> Plan[None]:
+    """Store what was written: one PutObject if no part was sent yet, else the last part and completion."""
+    if upload.finished:
+        return
+    upload.finished = True
+    if upload.upload_id is None:
+        body = bytes(upload.buffer)
+        upload.buffer = bytearray()
+        yield protocol.call("put_object", STREAM_OPERATION, upload.key, Body=body)
+        return
+
+    def complete(upload_id: str) -> Plan[None]:
+        if upload.buffer:
+            yield from _send_part(protocol, upload, len(upload.buffer))
+        yield from _complete(protocol, STREAM_OPERATION, upload.key, upload_id, upload.parts, {})
+        upload.upload_id = None
+
+    yield from _failing(protocol, upload, complete(upload.upload_id))
+
+
+def discard_stream(protocol: BucketProtocol, upload: StreamingUpload) -> Plan[None]:
+    """Drop what was written and abort the upload if one was started; nothing is stored."""
+    upload.finished = True
+    upload.buffer = bytearray()
+    upload_id, upload.upload_id = upload.upload_id, None
+    if upload_id is not None:
+        yield from _abort(protocol, STREAM_OPERATION, upload.key, upload_id)

@@ -1,0 +1,119 @@
+"""Streaming file objects of ``BucketStore``: ``open_read`` over a GET body, ``open_write`` as a multipart upload."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any, Callable
+
+from storage.s3._multipart import StreamingUpload, discard_stream, finish_stream, write_stream
+from storage.s3._protocol import BucketProtocol
+from storage.s3._steps import Plan
+
+__all__ = ["BodyReader", "UploadWriter"]
+
+log = logging.getLogger("storage.s3")
+
+
+class BodyReader(io.RawIOBase):
+    """A readable binary file over the streaming body of a GET (botocore's ``StreamingBody``).
+
+    Reads go to the network as they are asked for; a failure is a ``storage.errors`` type.
+    """
+
+    def __init__(self, body: Any, protocol: BucketProtocol, key: str) -> None:
+        super().__init__()
+        self._body = body
+        self._protocol = protocol
+        self.key = key
+
+    def readable(self) -> bool:
+        """Always true."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Read up to ``len(buffer)`` bytes into ``buffer``; 0 at the end of the object."""
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+        try:
+            count: int = self._body.readinto(buffer)
+        except Exception as err:
+            self._protocol.reraise(err, "open_read", self.key)
+        return count
+
+    def close(self) -> None:
+        """Release the connection (the rest of the body is not read)."""
+        if not self.closed:
+            try:
+                self._body.close()
+            finally:
+                super().close()
+
+    def __repr__(self) -> str:
+        return f"<BodyReader {self._protocol.store_name} {self.key!r}>"
+
+
+class UploadWriter:
+    """A writable binary file that streams into a multipart upload; the object appears on ``close()``.
+
+    Each ``write`` runs through ``run`` (the store's plan runner): it buffers, and sends a part
+    whenever a part's worth is buffered. ``close()`` completes the upload (or sends one
+    PutObject if no part was sent); ``discard()``, a ``with`` block that raises, or garbage
+    collection before ``close()`` aborts it, so nothing is stored and no parts remain.
+    """
+
+    def __init__(self, run: Callable[[Plan[Any]], Any], protocol: BucketProtocol, upload: StreamingUpload) -> None:
+        self._run = run
+        self._protocol = protocol
+        self._upload = upload
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream was closed or discarded."""
+        return self._upload.finished
+
+    def writable(self) -> bool:
+        """Always true."""
+        return True
+
+    def readable(self) -> bool:
+        """Always false."""
+        return False
+
+    def write(self, data: Any) -> int:
+        """Take ``data`` (bytes-like); return how many bytes were taken."""
+        written: int = self._run(write_stream(self._protocol, self._upload, data))
+        return written
+
+    def flush(self) -> None:
+        """Nothing to do: parts are sent as they fill."""
+
+    def close(self) -> None:
+        """Store what was written (once)."""
+        self._run(finish_stream(self._protocol, self._upload))
+
+    def discard(self) -> None:
+        """Close without storing anything, aborting the multipart upload if one was started."""
+        self._run(discard_stream(self._protocol, self._upload))
+
+    def __enter__(self) -> UploadWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        if exc_type is not None:
+            self.discard()
+        else:
+            self.close()
+
+    def __del__(self) -> None:
+        if "_upload" in self.__dict__ and not self.closed:
+            log.warning("%s: a stream writing %r was never closed; discarding it",
+                        self._protocol.store_name, self._upload.key)
+            try:
+                self.discard()
+            except Exception as err:
+                log.warning("%s: could not discard the stream writing %r: %s",
+                            self._protocol.store_name, self._upload.key, err)
+
+    def __repr__(self) -> str:
+        return f"<UploadWriter {self._protocol.store_name} {self._upload.key!r}>"
