@@ -354,3 +354,24 @@ def test_importing_config_and_building_a_dict_store_imports_no_backend() -> None
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_building_a_dict_store_without_hook_plugins_imports_no_asyncio_pluggy_or_inspect() -> None:
+    # The repo's venv has test hook plugins installed, so the registry is told there are none.
+    # dataclasses (stdlib) imports inspect itself; hiding it afterwards shows storage never does.
+    code = textwrap.dedent("""
+        import sys
+        import dataclasses
+        sys.modules["inspect"] = None
+        import storage.config
+        from storage.plugins import Registry
+        registry = Registry(entry_points=None, plugins=[])
+        store = storage.config.load_store(
+            {"stores": {"m": {"type": "DictStore"}}, "main": "m"}, registry=registry
+        )
+        store.put("k", b"v")
+        assert registry.resolvers() == {} and registry.wrap_built("m", store) is store
+        print(sorted(m for m in ("asyncio", "pluggy", "storage.hooks") if m in sys.modules))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

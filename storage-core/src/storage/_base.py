@@ -7,14 +7,13 @@ every other member is derived here once.
 from __future__ import annotations
 
 import abc
-import asyncio
 import functools
-import inspect
 import io
 import threading
 from typing import Any, AsyncIterator, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 from storage._lifecycle import CLOSED, OPEN, LifecycleMixin, accepts_prefix, derive_capabilities
+from storage._signature import VAR_KEYWORD, parameters
 from storage.capabilities import Capabilities
 from storage.errors import AlreadyExists, ObjectNotFound, PartialFailure, StoreError, UnsupportedOperation
 from storage.mapping import StoreMapping
@@ -52,11 +51,10 @@ def size_of(value: Any) -> int:
 
 
 def _accepts_if_absent(put: Callable[..., Any]) -> bool:
-    try:
-        parameters = inspect.signature(put).parameters.values()
-    except (TypeError, ValueError):
+    params = parameters(put)
+    if params is None:
         return True
-    return any(p.name == "if_absent" or p.kind == p.VAR_KEYWORD for p in parameters)
+    return any(p.name == "if_absent" or p.kind == VAR_KEYWORD for p in params)
 
 
 def _add_if_absent(put: Callable[..., Any]) -> Callable[..., None]:
@@ -81,6 +79,8 @@ def _add_async_if_absent(put: Callable[..., Any]) -> Callable[..., Any]:
         if not if_absent:
             await put(self, key, data)
             return
+        import asyncio
+
         async with self.__dict__.setdefault("_lifecycle_conditional_lock", asyncio.Lock()):
             if await self.exists(key):
                 raise AlreadyExists(store=self.store_name, operation="put", key=key)
@@ -396,6 +396,8 @@ class AsyncObjectStore(LifecycleMixin, abc.ABC):
         """Acquire the store's resources (a no-op if it is open); concurrent first uses open once."""
         if self._state == OPEN:
             return
+        import asyncio
+
         async with self.__dict__.setdefault("_lifecycle_open_lock", asyncio.Lock()):
             if self._state != OPEN:
                 await self._open()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, ClassVar
 
+from storage._signature import POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_POSITIONAL, parameters
 from storage.capabilities import Capabilities
 from storage.errors import StoreClosed
 
@@ -65,13 +65,10 @@ class LifecycleMixin:
 
 def accepts_prefix(method: Callable[..., Any]) -> bool:
     """True if ``method`` (a ``keys`` implementation) takes a prefix argument."""
-    try:
-        params = list(inspect.signature(method).parameters.values())[1:]
-    except (TypeError, ValueError):
+    params = parameters(method)
+    if params is None:
         return True
-    return any(
-        p.kind in (p.POSITIONAL_OR_KEYWORD, p.POSITIONAL_ONLY, p.VAR_POSITIONAL) for p in params
-    )
+    return any(p.kind in (POSITIONAL_OR_KEYWORD, POSITIONAL_ONLY, VAR_POSITIONAL) for p in params[1:])
 
 
 def derive_capabilities(cls: type) -> None:

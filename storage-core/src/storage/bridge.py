@@ -6,16 +6,17 @@ every call is forwarded, either in a worker thread (for blocking I/O) or inline 
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
-from concurrent.futures import Executor
-from typing import Any, AsyncIterator, Callable, ClassVar, Iterable, Iterator, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, ClassVar, Iterable, Iterator, Optional, TypeVar
 
 from storage._base import AsyncObjectStore, Items, ObjectStore
 from storage.capabilities import Capabilities
 from storage.metadata import ListResult, ObjectInfo
 from storage.streams import AsyncFileAdapter
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 __all__ = ["SyncBackedAsyncStore"]
 
@@ -63,6 +64,8 @@ class SyncBackedAsyncStore(AsyncObjectStore):
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
         if not self.offload:
             return function(*args)
+        import asyncio
+
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
         call = functools.partial(context.run, function, *args)

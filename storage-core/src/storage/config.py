@@ -20,7 +20,6 @@ opens every store below it once, bases first, and closes them once, wrappers fir
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 import yaml
 
 from storage._base import AsyncObjectStore
+from storage._signature import KEYWORD_ONLY, POSITIONAL_OR_KEYWORD, VAR_KEYWORD, parameters
 from storage.errors import ConfigError
 from storage.plugins import Registry, default_registry
 
@@ -198,27 +198,23 @@ def _base_arguments(spec: BaseSpec) -> dict[str, Any]:
 
 
 def _check_arguments(name: str, cls: type, arguments: Mapping[str, Any], base_fields: set[str]) -> None:
-    try:
-        parameters = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
+    params = parameters(cls)
+    if params is None:
         return
-    if any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
+    if any(p.kind == VAR_KEYWORD for p in params):
         accepted = None
     else:
-        accepted = {n for n, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        accepted = {p.name for p in params if p.kind in (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)}
     for argument in arguments:
         if accepted is not None and argument not in accepted:
             field = "base" if argument in base_fields else f"config.{argument}"
             allowed = ", ".join(sorted(accepted)) or "(none)"
             what = "takes no base" if argument in base_fields and len(base_fields) == 1 else "unknown argument"
             raise _error(name, field, f"{what} for {cls.__name__} (accepted arguments: {allowed})")
-    for parameter_name, parameter in parameters.items():
-        required = parameter.default is parameter.empty and parameter.kind in (
-            parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY, parameter.POSITIONAL_ONLY
-        )
-        if required and parameter_name not in arguments:
-            field = "base" if parameter_name in ("store", "children") else f"config.{parameter_name}"
-            raise _error(name, field, f"{cls.__name__} requires argument {parameter_name!r}")
+    for parameter in params:
+        if parameter.required and parameter.name not in arguments:
+            field = "base" if parameter.name in ("store", "children") else f"config.{parameter.name}"
+            raise _error(name, field, f"{cls.__name__} requires argument {parameter.name!r}")
 
 
 def _plan(config: Mapping[str, Any], root: str, registry: Registry, environ: Mapping[str, str]) -> _Plan:
@@ -290,6 +286,8 @@ def _construct(plan: _Plan, stores: Mapping[str, Any], registry: Registry) -> An
 
 
 def _discard(store: Any) -> None:
+    import inspect
+
     closer = getattr(store, "close", None)
     if closer is None or inspect.iscoroutinefunction(closer):
         return

@@ -6,7 +6,6 @@ import errno
 import hashlib
 import os
 import secrets
-import shutil
 import stat as stat_module
 from itertools import chain
 from typing import Any, BinaryIO, Iterator, NoReturn, Optional, Union
@@ -256,6 +255,8 @@ class FilesystemStore(ObjectStore):
             reader = open(source_path, "rb")  # noqa: SIM115 - closed below
         except OSError as err:
             self._fail(err, "copy", source)
+        import shutil
+
         with reader:
             fd, temp_path = self._create_temp(target_path.rpartition("/")[0], target)
             try:

@@ -3,7 +3,9 @@
 Store types are entry points in the group ``storage.backends``: the entry-point name is the YAML
 ``type``, its value ``module:Class``. Metadata is read once; a class is imported only when its
 type is asked for. Hook plugins are entry points in ``storage.plugins``, loaded into a pluggy
-``PluginManager`` the first time a configuration needs them.
+``PluginManager`` the first time a configuration needs them; with no hook plugin installed (or
+given), pluggy is never imported. ``hookspec``, ``hookimpl`` and ``HookSpecs`` live in
+``storage.hooks`` and are re-exported here on first access.
 """
 
 from __future__ import annotations
@@ -15,9 +17,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
-
-import pluggy
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from storage._base import AsyncObjectStore, ObjectStore
 from storage.errors import ConfigError
@@ -26,6 +26,11 @@ if sys.version_info >= (3, 10):
     from importlib.metadata import EntryPoint, entry_points
 else:  # pragma: no cover - exercised on 3.9 only
     from importlib_metadata import EntryPoint, entry_points
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from storage.hooks import HookSpecs, hookimpl, hookspec
 
 __all__ = [
     "BACKENDS_GROUP",
@@ -42,9 +47,6 @@ __all__ = [
 
 BACKENDS_GROUP = "storage.backends"
 PLUGINS_GROUP = "storage.plugins"
-
-hookspec = pluggy.HookspecMarker("storage")
-hookimpl = pluggy.HookimplMarker("storage")
 
 _DISTRIBUTION_TYPES = {
     "storage-core": ["DictStore", "FilesystemStore", "HashdirStore"],
@@ -73,24 +75,16 @@ FIRST_PARTY_TYPES: Mapping[str, str] = MappingProxyType(
 )
 
 
-class HookSpecs:
-    """The hooks a ``storage.plugins`` plugin may implement (mark them with ``hookimpl``)."""
+_HOOK_NAMES = ("HookSpecs", "hookimpl", "hookspec")
 
-    @hookspec
-    def storage_register_types(self, register: Callable[[str, Union[type, str]], None]) -> None:
-        """Contribute store types: call ``register(name, cls_or_"module:Class")`` for each."""
 
-    @hookspec
-    def storage_register_resolvers(self, register: Callable[[str, Callable[[str], str]], None]) -> None:
-        """Contribute value resolvers: ``register("secret", fn)`` makes ``${secret:NAME}`` call ``fn("NAME")``."""
+def __getattr__(name: str) -> Any:
+    """Import ``hookspec``, ``hookimpl`` and ``HookSpecs`` from ``storage.hooks`` when first used."""
+    if name in _HOOK_NAMES:
+        from storage import hooks
 
-    @hookspec
-    def storage_store_built(self, name: str, store: Any) -> Any:
-        """Observe or wrap each store as a configuration builds it.
-
-        Return a replacement store (typically one wrapping ``store``) or ``None`` to keep it.
-        Implementations are applied in turn, each seeing the result of the previous one.
-        """
+        return getattr(hooks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -104,11 +98,20 @@ class TypeInfo:
     source: str = "entry point"
 
 
-def _distribution_of(entry_point: EntryPoint) -> tuple[str, str]:
+def _distribution_of(entry_point: EntryPoint, known: dict[int, tuple[str, str]]) -> tuple[str, str]:
+    """The name and version of the distribution behind ``entry_point``.
+
+    ``known`` caches them by distribution object for one pass over entry points (kept alive by
+    them): reading a distribution's metadata parses its METADATA file, milliseconds each time.
+    """
     dist = getattr(entry_point, "dist", None)
     if dist is None:
         return "unknown distribution", ""
-    return dist.metadata["Name"] or dist.name, dist.version
+    found = known.get(id(dist))
+    if found is None:
+        metadata = dist.metadata
+        found = known[id(dist)] = (metadata["Name"] or dist.name, metadata["Version"])
+    return found
 
 
 def import_store_class(reference: str, what: str = "type") -> type:
@@ -157,6 +160,8 @@ class Registry:
     _types: Optional[dict[str, list[_Contribution]]] = field(default=None, repr=False)
     _loaded: dict[str, type] = field(default_factory=dict, repr=False)
     _manager: Optional[pluggy.PluginManager] = field(default=None, repr=False)
+    _hook_plugin_list: Optional[list[tuple[Any, str]]] = field(default=None, repr=False)
+    _installed: Any = field(default=None, repr=False)
     _plugin_failures: list[str] = field(default_factory=list, repr=False)
 
     # Store types --------------------------------------------------------------------------
@@ -164,15 +169,23 @@ class Registry:
     def _backend_entry_points(self) -> Iterable[EntryPoint]:
         if self.entry_points is not None:
             return self.entry_points
-        return entry_points(group=BACKENDS_GROUP)
+        return self._installed_entry_points(BACKENDS_GROUP)
+
+    def _installed_entry_points(self, group: str) -> Iterable[EntryPoint]:
+        """The installed entry points of ``group``; every distribution is read once for all groups."""
+        with self._lock:
+            if self._installed is None:
+                self._installed = entry_points()
+            return self._installed.select(group=group)  # type: ignore[no-any-return]
 
     def _contributions(self) -> dict[str, list[_Contribution]]:
         with self._lock:
             if self._types is None:
                 types: dict[str, list[_Contribution]] = {}
                 seen = set()
+                known: dict[int, tuple[str, str]] = {}
                 for entry_point in self._backend_entry_points():
-                    dist, version = _distribution_of(entry_point)
+                    dist, version = _distribution_of(entry_point, known)
                     if (entry_point.name, entry_point.value, dist) in seen:
                         continue
                     seen.add((entry_point.name, entry_point.value, dist))
@@ -212,7 +225,9 @@ class Registry:
             info = TypeInfo(name, value, "hook plugin", "", source="storage_register_types")
             found.setdefault(name, []).append(_Contribution(info, load))
 
-        self.plugin_manager().hook.storage_register_types(register=register)
+        hooks = self._hooks()
+        if hooks is not None:
+            hooks.storage_register_types(register=register)
         return found
 
     def types(self) -> Mapping[str, TypeInfo]:
@@ -272,20 +287,38 @@ class Registry:
         """The pluggy manager holding every ``storage.plugins`` plugin (loaded on first call)."""
         with self._lock:
             if self._manager is None:
+                import pluggy
+
+                from storage.hooks import HookSpecs
+
                 manager = pluggy.PluginManager("storage")
                 manager.add_hookspecs(HookSpecs)
-                for plugin, name in self._hook_plugins():
+                for plugin, name in self._loaded_hook_plugins():
                     manager.register(plugin, name=name)
                 manager.check_pending()
                 self._manager = manager
             return self._manager
 
+    def _hooks(self) -> Any:
+        """The manager's hook relay, or ``None`` when there is no hook plugin (pluggy stays unimported)."""
+        with self._lock:
+            if self._manager is None and not self._loaded_hook_plugins():
+                return None
+            return self.plugin_manager().hook
+
+    def _loaded_hook_plugins(self) -> list[tuple[Any, str]]:
+        with self._lock:
+            if self._hook_plugin_list is None:
+                self._hook_plugin_list = list(self._hook_plugins())
+            return self._hook_plugin_list
+
     def _hook_plugins(self) -> Iterable[tuple[Any, str]]:
         if self.plugins is not None:
             return [(plugin, f"plugin-{index}") for index, plugin in enumerate(self.plugins)]
         loaded = []
-        for entry_point in entry_points(group=PLUGINS_GROUP):
-            dist, version = _distribution_of(entry_point)
+        known: dict[int, tuple[str, str]] = {}
+        for entry_point in self._installed_entry_points(PLUGINS_GROUP):
+            dist, version = _distribution_of(entry_point, known)
             try:
                 loaded.append((entry_point.load(), f"{dist}:{entry_point.name}"))
             except Exception as err:
@@ -296,7 +329,7 @@ class Registry:
 
     def plugin_failures(self) -> list[str]:
         """Messages for hook plugins that failed to import (they were skipped)."""
-        self.plugin_manager()
+        self._loaded_hook_plugins()
         return list(self._plugin_failures)
 
     def resolvers(self) -> dict[str, Callable[[str], str]]:
@@ -308,12 +341,17 @@ class Registry:
                 raise ConfigError(f"two plugins register the value resolver {scheme!r}")
             found[scheme] = resolve
 
-        self.plugin_manager().hook.storage_register_resolvers(register=register)
+        hooks = self._hooks()
+        if hooks is not None:
+            hooks.storage_register_resolvers(register=register)
         return found
 
     def wrap_built(self, name: str, store: Any) -> Any:
         """Pass ``store`` through every ``storage_store_built`` implementation in turn."""
-        caller = self.plugin_manager().hook.storage_store_built
+        hooks = self._hooks()
+        if hooks is None:
+            return store
+        caller = hooks.storage_store_built
         for implementation in reversed(caller.get_hookimpls()):
             offered = {"name": name, "store": store}
             replacement = implementation.function(**{arg: offered[arg] for arg in implementation.argnames})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from typing import Any, Awaitable, BinaryIO, Callable, Optional
 
 from storage.validation import RESERVED_SEGMENT_PREFIX
@@ -103,6 +102,8 @@ def spooled_writer(commit: Callable[[BinaryIO, int], None], directory: Optional[
 
     Nothing is stored if a ``with`` block around it raises.
     """
+    import tempfile
+
     fd, path = tempfile.mkstemp(prefix=RESERVED_SEGMENT_PREFIX, dir=directory)
 
     def store() -> None:
