@@ -98,6 +98,13 @@ class Prefix:
         super().__init__(store, PrefixKeyTransformer(prefix))  # type: ignore[call-arg]
         self.prefix = prefix
 
+    def _map(self, key: Any, operation: str) -> str:
+        """One concatenation for a plain non-empty key; anything else takes the general path."""
+        transformer = self.key_transformer  # type: ignore[attr-defined]
+        if key.__class__ is str and key and transformer.__class__ is PrefixKeyTransformer:
+            return transformer.prefix + key
+        return super()._map(key, operation)  # type: ignore[misc, no-any-return]
+
 
 class HashPrefix:
     """Stores ``key`` under a prefix made of its hash, spreading keys over directories."""

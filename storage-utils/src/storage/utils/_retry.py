@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterator, Optional, TypeVar
 
 from storage.utils._guarded import GuardedStore
 from storage.utils._retrying import RetryRules
+from storage.wrapper import passes_values
 
 __all__ = ["RetryStore"]
 
@@ -39,16 +40,49 @@ class RetryStore(RetryRules, GuardedStore):
         self._set_policy(attempts, backoff, max_delay, jitter)
 
     def _guard(self, operation: str, key: Optional[str], call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except Exception as err:
+            error = err
+        return self._retry(error, operation, key, call)
+
+    def _retry(self, error: Exception, operation: str, key: Optional[str], call: Callable[[], T]) -> T:
+        """Retry ``call`` after its first try failed with ``error``, until it succeeds or gives up.
+
+        Called outside the ``except`` block, so a later try's error is not chained to the first.
+        """
         attempt = 1
         while True:
+            wait = self._next_delay(error, attempt, operation, key)
+            if wait is None:
+                raise error
+            self.sleep(wait)
+            attempt += 1
             try:
                 return call()
             except Exception as err:
-                wait = self._next_delay(err, attempt, operation, key)
-                if wait is None:
-                    raise
-            self.sleep(wait)
-            attempt += 1
+                error = err
+
+    @passes_values
+    def get(self, key: str) -> Any:
+        """The wrapped store's ``get``; the retry machinery is built only if the first try fails."""
+        self._check("get")
+        try:
+            return self.store.get(key)
+        except Exception as err:
+            error = err
+        return self._retry(error, "get", key, lambda: self.store.get(key))
+
+    @passes_values
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """The wrapped store's ``put``; the retry machinery is built only if the first try fails."""
+        self._check("put")
+        try:
+            self.store.put(key, data, if_absent=if_absent)
+            return
+        except Exception as err:
+            error = err
+        self._retry(error, "put", key, lambda: self.store.put(key, data, if_absent=if_absent))
 
     def _keys(self, prefix: str) -> Iterator[str]:
         def start() -> tuple[Iterator[str], Any]:
