@@ -87,6 +87,10 @@ def _error_code(err: sqlite3.Error) -> Optional[int]:
     return None if code is None else code & 0xFF
 
 
+#: Stands for a query SQLite refused because the key does not encode (``_check_key`` says why).
+_UNENCODABLE: Any = object()
+
+
 class SqliteStore(ObjectStore):
     """A store in a SQLite database file (or ``':memory:'``, private to this store until closed).
 
@@ -209,10 +213,26 @@ class SqliteStore(ObjectStore):
     # Operations ---------------------------------------------------------------------------
 
     def get(self, key: str) -> bytes:
-        """Return the bytes stored at ``key``; ``ObjectNotFound`` if there is none."""
-        key = self._check_key(key, "get")
-        with self._session("get", key) as connection:
-            row = connection.execute(GET_SQL, (key,)).fetchone()
+        """Return the bytes stored at ``key``; ``ObjectNotFound`` if there is none.
+
+        The hot path: a plain ``str`` key is checked for lone surrogates only if SQLite cannot
+        encode it, and the lock is taken directly rather than through ``_session``.
+        """
+        if key.__class__ is not str or not key or self._state != OPEN:
+            key = self._check_key(key, "get")
+            self._ensure_open("get")
+        with self._lock:
+            connection = self._connection
+            if connection is None:
+                raise StoreClosed(store=self.store_name, operation="get")
+            try:
+                row = connection.execute(GET_SQL, (key,)).fetchone()
+            except sqlite3.Error as err:
+                self._fail(err, "get", key)
+            except UnicodeEncodeError:
+                row = _UNENCODABLE
+        if row is _UNENCODABLE:
+            self._check_key(key, "get")
         if row is None:
             raise ObjectNotFound(store=self.store_name, operation="get", key=key)
         return bytes(row[0])
