@@ -289,7 +289,13 @@ class ZipStore(ObjectStore):
         return self._archive
 
     def exists(self, key: str) -> bool:
-        """Return whether the archive holds the member ``key``."""
+        """Return whether the archive holds the member ``key``.
+
+        The index holds only valid keys, so a hit needs no check; a miss is checked (and refused
+        with ``InvalidKey`` if the key is not one) before saying False.
+        """
+        if self._state == OPEN and key.__class__ is str and key in self._index:
+            return True
         key = self._checked(key, "exists")
         return key in self._index
 
