@@ -7,6 +7,7 @@ import pty
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,10 @@ class SlowStore(FilesystemStore):
 
 
 @pytest.fixture
-def slow_config(tmp_path: Path, config: Path) -> Path:
+def slow_config(tmp_path: Path, config: Path, request: pytest.FixtureRequest) -> Path:
     """The test configuration plus ``slow``: a FilesystemStore over ``files`` whose reads take a while."""
-    (tmp_path / "slowstores.py").write_text(SLOW_MODULE.format(delay=0.05))
+    delay = getattr(request, "param", 0.05)
+    (tmp_path / "slowstores.py").write_text(SLOW_MODULE.format(delay=delay))
     path = tmp_path / "slow.yaml"
     path.write_text(config.read_text().replace(
         "stores:\n",
@@ -105,6 +107,7 @@ def test_broken_pipe_exits_quietly(run: Run, env: dict[str, str], tmp_path: Path
     assert len(shell.stdout) == 1 and shell.stderr == b""
 
 
+@pytest.mark.parametrize("slow_config", [0.25], indirect=True)
 def test_interrupted_sync_exits_130_and_a_second_run_converges(
     slow_config: Path, env: dict[str, str], tmp_path: Path, run: Run
 ) -> None:
@@ -114,6 +117,8 @@ def test_interrupted_sync_exits_130_and_a_second_run_converges(
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path) as child:
         while not (target.exists() and sum(1 for _ in target.rglob("object-*")) >= 10):
             assert child.poll() is None, "the sync ended before it could be interrupted"
+            time.sleep(0.02)
+        assert child.poll() is None, "the sync ended before it could be interrupted"
         child.send_signal(signal.SIGINT)
         stdout, stderr = child.communicate(timeout=120)
     assert child.returncode == 130, stderr
