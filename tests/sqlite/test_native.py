@@ -179,7 +179,8 @@ RACER = textwrap.dedent(
 
 
 def test_put_if_absent_across_processes_has_one_winner_per_key(db_path: Path) -> None:
-    SqliteStore(db_path).close()
+    with SqliteStore(db_path):
+        pass
     racers = [
         subprocess.Popen(
             [sys.executable, "-c", RACER, str(db_path), name],

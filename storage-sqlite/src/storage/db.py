@@ -12,6 +12,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from typing import Any, BinaryIO, Iterable, Iterator, NoReturn, Optional, Union, cast
 from urllib.parse import quote
 
@@ -134,17 +135,32 @@ class SqliteStore(ObjectStore):
                 )
             except sqlite3.Error as err:
                 self._fail(err, "open")
-            try:
-                if self.db_path != MEMORY:
-                    if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                        connection.execute("PRAGMA journal_mode = WAL")
-                    connection.execute("PRAGMA synchronous = NORMAL")
-                for statement in SCHEMA:
-                    connection.execute(statement)
-            except sqlite3.Error as err:
-                connection.close()
-                self._fail(err, "open")
+            deadline = time.monotonic() + self.timeout
+            while True:
+                try:
+                    self._prepare(connection)
+                    break
+                except sqlite3.OperationalError as err:
+                    # Several processes creating one new database can collide on the journal mode
+                    # switch, where SQLite reports "locked" without waiting: try again until the timeout.
+                    if "locked" in str(err) and time.monotonic() < deadline:
+                        time.sleep(0.02)
+                        continue
+                    connection.close()
+                    self._fail(err, "open")
+                except sqlite3.Error as err:
+                    connection.close()
+                    self._fail(err, "open")
             self._connection = connection
+
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        """Switch a file database to WAL and create the schema (idempotent)."""
+        if self.db_path != MEMORY:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        for statement in SCHEMA:
+            connection.execute(statement)
 
     def _close(self) -> None:
         with self._lock:
