@@ -15,15 +15,45 @@ from storage.validation import RESERVED_SEGMENT_PREFIX
 
 __all__ = [
     "AsyncBufferedWriter",
+    "AsyncDiscardOnError",
     "AsyncFileAdapter",
     "BufferedObjectWriter",
+    "DiscardOnError",
     "TempFileWriter",
     "call_inline",
     "spooled_writer",
 ]
 
 
-class BufferedObjectWriter(io.BytesIO):
+class DiscardOnError:
+    """``with`` for a writer: leaving the block closes (stores) it, or discards it if the block raised."""
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        writer: Any = self
+        if exc_type is not None:
+            writer.discard()
+        else:
+            writer.close()
+
+
+class AsyncDiscardOnError:
+    """``async with`` for an async writer: close (store) it, or discard it if the block raised."""
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(self, exc_type: Any, *rest: Any) -> None:
+        writer: Any = self
+        if exc_type is not None:
+            await writer.discard()
+        else:
+            await writer.close()
+
+
+class BufferedObjectWriter(DiscardOnError, io.BytesIO):
     """Collects writes in memory and hands them to ``commit`` on ``close()``."""
 
     def __init__(self, commit: Callable[[bytes], None]) -> None:
@@ -44,14 +74,8 @@ class BufferedObjectWriter(io.BytesIO):
         self._commit = None
         super().close()
 
-    def __exit__(self, exc_type: Any, *rest: Any) -> None:
-        if exc_type is not None:
-            self.discard()
-        else:
-            self.close()
 
-
-class TempFileWriter(io.FileIO):
+class TempFileWriter(DiscardOnError, io.FileIO):
     """A temporary file that ``commit()`` turns into the object on close, or that disappears when discarded.
 
     Discarded (nothing stored) if a ``with`` block around it raises, or if it is garbage-collected
@@ -86,12 +110,6 @@ class TempFileWriter(io.FileIO):
         except OSError:
             pass
 
-    def __exit__(self, exc_type: Any, *rest: Any) -> None:
-        if exc_type is not None:
-            self.discard()
-        else:
-            self.close()
-
     def __del__(self) -> None:
         if not self.closed:
             self.discard()
@@ -121,7 +139,7 @@ async def call_inline(function: Callable[..., Any], *args: Any) -> Any:
     return function(*args)
 
 
-class AsyncFileAdapter:
+class AsyncFileAdapter(AsyncDiscardOnError):
     """An async face for a binary file object; ``call`` runs each file method (e.g. in a thread)."""
 
     def __init__(self, file: BinaryIO, call: Callable[..., Awaitable[Any]] = call_inline) -> None:
@@ -146,15 +164,6 @@ class AsyncFileAdapter:
         """Close a writer without storing anything."""
         discard = getattr(self.file, "discard", None)
         await self._call(discard if discard is not None else self.file.close)
-
-    async def __aenter__(self) -> AsyncFileAdapter:
-        return self
-
-    async def __aexit__(self, exc_type: Any, *rest: Any) -> None:
-        if exc_type is not None:
-            await self.discard()
-        else:
-            await self.close()
 
 
 class AsyncBufferedWriter(AsyncFileAdapter):

@@ -11,6 +11,7 @@ from botocore.exceptions import ResponseStreamingError
 from storage.s3._multipart import StreamingUpload, discard_stream, finish_stream, write_stream
 from storage.s3._protocol import BucketProtocol
 from storage.s3._steps import Plan
+from storage.streams import AsyncDiscardOnError
 
 __all__ = ["AsyncBodyReader", "AsyncUploadWriter", "payload_errors"]
 
@@ -64,7 +65,7 @@ class AsyncBodyReader:
         return f"<AsyncBodyReader {self._protocol.store_name} {self.key!r}>"
 
 
-class AsyncUploadWriter:
+class AsyncUploadWriter(AsyncDiscardOnError):
     """The async twin of ``UploadWriter``: ``await write``, ``await close``, ``await discard``, ``async with``.
 
     An async writer dropped without ``close()`` or ``discard()`` cannot abort its upload from the
@@ -95,15 +96,6 @@ class AsyncUploadWriter:
     async def discard(self) -> None:
         """Close without storing anything, aborting the multipart upload if one was started."""
         await self._run(discard_stream(self._protocol, self._upload))
-
-    async def __aenter__(self) -> AsyncUploadWriter:
-        return self
-
-    async def __aexit__(self, exc_type: Any, *rest: Any) -> None:
-        if exc_type is not None:
-            await self.discard()
-        else:
-            await self.close()
 
     def __repr__(self) -> str:
         return f"<AsyncUploadWriter {self._protocol.store_name} {self._upload.key!r}>"

@@ -9,6 +9,7 @@ from typing import Any, Callable
 from storage.s3._multipart import StreamingUpload, discard_stream, finish_stream, write_stream
 from storage.s3._protocol import BucketProtocol
 from storage.s3._steps import Plan
+from storage.streams import DiscardOnError
 
 __all__ = ["BodyReader", "UploadWriter"]
 
@@ -53,7 +54,7 @@ class BodyReader(io.RawIOBase):
         return f"<BodyReader {self._protocol.store_name} {self.key!r}>"
 
 
-class UploadWriter:
+class UploadWriter(DiscardOnError):
     """A writable binary file that streams into a multipart upload; the object appears on ``close()``.
 
     Each ``write`` runs through ``run`` (the store's plan runner): it buffers, and sends a part
@@ -95,15 +96,6 @@ class UploadWriter:
     def discard(self) -> None:
         """Close without storing anything, aborting the multipart upload if one was started."""
         self._run(discard_stream(self._protocol, self._upload))
-
-    def __enter__(self) -> UploadWriter:
-        return self
-
-    def __exit__(self, exc_type: Any, *rest: Any) -> None:
-        if exc_type is not None:
-            self.discard()
-        else:
-            self.close()
 
     def __del__(self) -> None:
         if "_upload" in self.__dict__ and not self.closed:

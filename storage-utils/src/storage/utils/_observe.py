@@ -17,7 +17,7 @@ import time
 from types import TracebackType
 from typing import Any, AsyncContextManager, Awaitable, BinaryIO, Callable, ClassVar, ContextManager, Iterator, Optional
 
-from storage.streams import AsyncFileAdapter
+from storage.streams import AsyncFileAdapter, DiscardOnError
 
 __all__ = [
     "DEFAULT_LOGGER",
@@ -192,7 +192,7 @@ class ChangeNotice:
         await await_handlers(self._pending(error))
 
 
-class WatchedWriter:
+class WatchedWriter(DiscardOnError):
     """A sync writer whose ``close()`` (the commit) runs inside ``guard``; ``discard()`` skips it."""
 
     def __init__(self, file: BinaryIO, guard: ContextManager[Any]) -> None:
@@ -230,15 +230,6 @@ class WatchedWriter:
         self.guard = None
         discard = getattr(self.file, "discard", None)
         (discard if discard is not None else self.file.close)()
-
-    def __enter__(self) -> WatchedWriter:
-        return self
-
-    def __exit__(self, exc_type: Any, *rest: Any) -> None:
-        if exc_type is not None:
-            self.discard()
-        else:
-            self.close()
 
 
 async def _await(function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
