@@ -27,6 +27,13 @@ class SlowStore(FilesystemStore):
 """
 
 
+#: ``python -m storage`` as started from an interactive shell, where Ctrl-C raises KeyboardInterrupt.
+INTERACTIVE_STORAGE = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from storage.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
 @pytest.fixture
 def slow_config(tmp_path: Path, config: Path, request: pytest.FixtureRequest) -> Path:
     """The test configuration plus ``slow``: a FilesystemStore over ``files`` whose reads take a while."""
@@ -113,8 +120,10 @@ def test_interrupted_sync_exits_130_and_a_second_run_converges(
 ) -> None:
     fill(tmp_path / "files", 300)
     target = tmp_path / "backup"
-    with subprocess.Popen([sys.executable, "-m", "storage", "--config", str(slow_config), "sync", "slow", "backup"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path) as child:
+    # A shell starting a job in the background (as CI may) leaves SIGINT ignored, and Python keeps an
+    # inherited SIG_IGN: start the command with the Ctrl-C handling an interactive user's command has.
+    with subprocess.Popen([sys.executable, "-c", INTERACTIVE_STORAGE, "--config", str(slow_config), "sync", "slow",
+                           "backup"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path) as child:
         while not (target.exists() and sum(1 for _ in target.rglob("object-*")) >= 10):
             assert child.poll() is None, "the sync ended before it could be interrupted"
             time.sleep(0.02)
