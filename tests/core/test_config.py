@@ -358,10 +358,15 @@ def test_importing_config_and_building_a_dict_store_imports_no_backend() -> None
 
 def test_building_a_dict_store_without_hook_plugins_imports_no_asyncio_pluggy_or_inspect() -> None:
     # The repo's venv has test hook plugins installed, so the registry is told there are none.
-    # dataclasses (stdlib) imports inspect itself; hiding it afterwards shows storage never does.
+    # dataclasses and (on 3.13) importlib.metadata import inspect themselves; hiding it after
+    # importing them shows that storage's own code never does.
     code = textwrap.dedent("""
         import sys
         import dataclasses
+        if sys.version_info >= (3, 10):
+            import importlib.metadata
+        else:
+            import importlib_metadata
         sys.modules["inspect"] = None
         import storage.config
         from storage.plugins import Registry
