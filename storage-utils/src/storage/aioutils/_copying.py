@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 from typing import Any, AsyncIterator, Callable, Optional
 
+from storage.bridge import SyncBackedAsyncStore
+from storage.object import ObjectStore
 from storage.utils._copying import check_concurrency
-from storage.utils._copyplans import can_stat, clear_plan, copy_plan, sync_plan
+from storage.utils._copyplans import SyncRun, can_stat, clear_plan, copy_plan, lists_target
 from storage.utils._reports import FAILED, CopyReport, Progress
 from storage.utils._sansio import Plan, arun
 from storage.wrapper import as_async_store
 
 __all__ = ["async_clear_store", "async_copy_store", "async_sync_stores"]
+
+
+def _async_face(store: Any) -> Any:
+    """``store`` as an async store; a sync ``ObjectStore`` keeps its capabilities, run in threads."""
+    return SyncBackedAsyncStore(store) if isinstance(store, ObjectStore) else as_async_store(store)
 
 
 async def _settled(key: str, plan: Plan[str]) -> tuple[str, str, Optional[BaseException]]:
@@ -51,11 +58,11 @@ async def async_copy_store(
     concurrency: int = 8,
 ) -> CopyReport:
     """Copy every object of ``from_store`` into ``to_store``, streaming key by key."""
-    source, target = as_async_store(from_store), as_async_store(to_store)
+    source, target = _async_face(from_store), _async_face(to_store)
     report = CopyReport(progress=progress)
-    await _drive(
-        source.keys(), lambda key: copy_plan(source, target, key, overwrite), report, check_concurrency(concurrency)
-    )
+    sized = can_stat(source)
+    plan_for = lambda key: copy_plan(source, target, key, overwrite, sized)  # noqa: E731
+    await _drive(source.keys(), plan_for, report, check_concurrency(concurrency))
     return report
 
 
@@ -68,25 +75,20 @@ async def async_sync_stores(
     concurrency: int = 8,
 ) -> CopyReport:
     """Make ``to_store`` hold what ``from_store`` holds: copy new, update changed objects."""
-    source, target = as_async_store(from_store), as_async_store(to_store)
+    source, target = _async_face(from_store), _async_face(to_store)
     report = CopyReport(progress=progress)
-    cheap = can_stat(source, target)
-    seen: set[str] = set()
-
-    def plan_for(key: str) -> Plan[str]:
-        seen.add(key)
-        return sync_plan(source, target, key, cheap)
-
-    await _drive(source.keys(), plan_for, report, check_concurrency(concurrency))
+    concurrency = check_concurrency(concurrency)
+    present = {key async for key in target.keys()} if lists_target(target, delete) else None
+    job = SyncRun(source, target, present)
+    await _drive(source.keys(), job.plan_for, report, concurrency)
     if delete:
-        extra = [key async for key in target.keys() if key not in seen]
-        await _drive(_iterate(extra), lambda key: clear_plan(target, key), report, concurrency)
+        await _drive(_iterate(job.extra()), lambda key: clear_plan(target, key), report, concurrency)
     return report
 
 
 async def async_clear_store(store: Any, *, progress: Optional[Progress] = None, concurrency: int = 8) -> CopyReport:
     """Delete every object of ``store``; the report counts deleted and failed keys."""
-    target = as_async_store(store)
+    target = _async_face(store)
     keys = [key async for key in target.keys()]
     report = CopyReport(progress=progress)
     await _drive(_iterate(keys), lambda key: clear_plan(target, key), report, check_concurrency(concurrency))

@@ -6,7 +6,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Callable, Iterable, Optional
 
 from storage.errors import ConfigError
-from storage.utils._copyplans import can_stat, clear_plan, copy_plan, sync_plan
+from storage.utils._copyplans import SyncRun, can_stat, clear_plan, copy_plan, lists_target
 from storage.utils._reports import FAILED, CopyReport, Progress
 from storage.utils._sansio import Plan, run
 from storage.wrapper import as_store
@@ -54,11 +54,15 @@ def copy_store(
     """Copy every object of ``from_store`` into ``to_store``, streaming key by key.
 
     With ``overwrite=False`` objects the target already has are left (counted unchanged).
+    Objects of ``STREAM_THRESHOLD`` bytes or more (by the source's ``stat``, where it has a
+    cheap one) are streamed in chunks with ``open_read``/``open_write``.
     A key that fails is counted and named in the report; the others still copy.
     """
     source, target = as_store(from_store), as_store(to_store)
     report = CopyReport(progress=progress)
-    _drive(source.keys(), lambda key: copy_plan(source, target, key, overwrite), report, check_concurrency(concurrency))
+    sized = can_stat(source)
+    plan_for = lambda key: copy_plan(source, target, key, overwrite, sized)  # noqa: E731
+    _drive(source.keys(), plan_for, report, check_concurrency(concurrency))
     return report
 
 
@@ -72,22 +76,18 @@ def sync_stores(
 ) -> CopyReport:
     """Make ``to_store`` hold what ``from_store`` holds: copy new, update changed objects.
 
-    Objects are compared cheaply (size, content hash) where both stores offer ``stat`` and by
-    content otherwise. With ``delete=True`` objects only the target has are removed.
+    The target is listed once first (where it can list): keys it lacks are copied without asking
+    it. Other objects are compared cheaply (size, content hash) where both stores offer ``stat``
+    and by content otherwise. Large objects are streamed where the source's ``stat`` gives their
+    size. With ``delete=True`` objects only the target has are removed.
     """
     source, target = as_store(from_store), as_store(to_store)
     report = CopyReport(progress=progress)
-    cheap = can_stat(source, target)
-    seen: set[str] = set()
-
-    def plan_for(key: str) -> Plan[str]:
-        seen.add(key)
-        return sync_plan(source, target, key, cheap)
-
-    _drive(source.keys(), plan_for, report, check_concurrency(concurrency))
+    concurrency = check_concurrency(concurrency)
+    job = SyncRun(source, target, set(target.keys()) if lists_target(target, delete) else None)
+    _drive(source.keys(), job.plan_for, report, concurrency)
     if delete:
-        extra = [key for key in target.keys() if key not in seen]
-        _drive(extra, lambda key: clear_plan(target, key), report, concurrency)
+        _drive(job.extra(), lambda key: clear_plan(target, key), report, concurrency)
     return report
 
 
