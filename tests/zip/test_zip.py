@@ -90,6 +90,31 @@ def test_flush_writes_and_the_store_stays_usable(path: Path) -> None:
         store.flush()
 
 
+def test_close_writes_without_reading_the_new_archive_back(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ZipStore(path)
+    store.put("k", b"v")
+    opened: list[Any] = []
+    real = zipfile.ZipFile.__init__
+
+    def counting(self: zipfile.ZipFile, file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> None:
+        opened.append(mode)
+        real(self, file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", counting)
+    store.close()
+    assert opened == ["w"] and members(path) == {"k": b"v"}
+
+
+def test_put_keeps_bytes_and_copies_mutable_values(path: Path) -> None:
+    data, mutable = b"immutable", bytearray(b"mutable")
+    with ZipStore(path) as store:
+        store.put("bytes", data)
+        store.put("bytearray", mutable)
+        mutable[:] = b"changed"
+        assert store.get("bytes") is data and store.get("bytearray") == b"mutable"
+    assert members(path) == {"bytes": b"immutable", "bytearray": b"mutable"}
+
+
 def test_empty_store_creates_an_empty_archive(path: Path) -> None:
     with ZipStore(path):
         pass

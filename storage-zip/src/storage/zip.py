@@ -183,7 +183,7 @@ class ZipStore(ObjectStore):
         with self._lock:
             try:
                 if self._dirty and self.mode != "r":
-                    self._rewrite("close")
+                    self._rewrite("close", reopen=False)
             finally:
                 archive, self._archive = self._archive, None
                 self._index, self._others, self._dirty = {}, [], False
@@ -200,8 +200,12 @@ class ZipStore(ObjectStore):
             if self._dirty and self.mode != "r":
                 self._rewrite("flush")
 
-    def _rewrite(self, operation: str) -> None:
-        """Write every member to a temporary archive, then move it over the archive."""
+    def _rewrite(self, operation: str, reopen: bool = True) -> None:
+        """Write every member to a temporary archive, then move it over the archive.
+
+        With ``reopen`` the new archive is opened and indexed for further use; ``close()``, which
+        drops the index right after, skips that.
+        """
         temp = self._write_temp(operation)
         old, self._archive = self._archive, None
         if old is not None:
@@ -218,7 +222,8 @@ class ZipStore(ObjectStore):
             self._fail(err, operation)
         if os.name == "posix":
             fsync_directory(os.path.dirname(self.path))
-        self._load(operation)
+        if reopen:
+            self._load(operation)
 
     def _write_temp(self, operation: str) -> str:
         directory = os.path.dirname(self.path)
@@ -333,7 +338,9 @@ class ZipStore(ObjectStore):
         rows = []
         for raw_key, value in items:
             key = self._checked(raw_key, operation)
-            rows.append((key, bytes(check_bytes(value, self.store_name, key))))
+            # bytes are immutable and kept as they are; anything else is copied (it could change).
+            data = value if value.__class__ is bytes else bytes(check_bytes(value, self.store_name, key))
+            rows.append((key, data))
         with self._lock:
             for key, _ in rows:
                 if if_absent and key in self._index:
