@@ -3,7 +3,8 @@
 The table is the seed's, so databases written by the seed open unchanged and stay readable by it; a
 side table ``objects_meta``, kept by triggers, adds modification times and etags (see ``_dbsql``).
 File databases run in WAL mode with a busy timeout, so several threads and processes can write
-one database at once; every write is one ``BEGIN IMMEDIATE`` transaction.
+one database at once. Every write is one transaction: ``put`` runs a lone statement, which SQLite
+commits on its own, and the other writes run in ``BEGIN IMMEDIATE`` ... ``COMMIT``.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
 _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 _BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
+#: How SQLite words a second row for a key: ``put(if_absent=True)`` turns only this into ``AlreadyExists``.
+_KEY_TAKEN = "UNIQUE constraint failed: objects.key"
 
 
 def prefix_upper_bound(prefix: str) -> Optional[str]:
@@ -103,7 +106,7 @@ class SqliteStore(ObjectStore):
     CAPABILITIES = Capabilities(
         native_range=True, native_conditional_write=True, native_copy=True, native_metadata=True
     )
-    _transient_attrs = ("_connection", "_lock")
+    _transient_attrs = ("_connection", "_cursor", "_lock")
 
     def __init__(self, db_path: PathLike = MEMORY, timeout: float = 30.0) -> None:
         path = os.fspath(db_path)
@@ -111,6 +114,8 @@ class SqliteStore(ObjectStore):
         self.timeout = float(timeout)
         self._lock = threading.RLock()
         self._connection: Optional[sqlite3.Connection] = None
+        #: The connection's cursor that ``put`` reuses, saving a cursor object per call.
+        self._cursor: Optional[sqlite3.Cursor] = None
 
     @property
     def store_name(self) -> str:
@@ -124,6 +129,7 @@ class SqliteStore(ObjectStore):
         super().__setstate__(state)
         self._lock = threading.RLock()
         self._connection = None
+        self._cursor = None
 
     # Lifecycle ----------------------------------------------------------------------------
 
@@ -152,6 +158,7 @@ class SqliteStore(ObjectStore):
                     connection.close()
                     self._fail(err, "open")
             self._connection = connection
+            self._cursor = connection.cursor()
 
     def _prepare(self, connection: sqlite3.Connection) -> None:
         """Switch a file database to WAL and create the schema (idempotent)."""
@@ -164,7 +171,7 @@ class SqliteStore(ObjectStore):
 
     def _close(self) -> None:
         with self._lock:
-            connection, self._connection = self._connection, None
+            connection, self._connection, self._cursor = self._connection, None, None
             if connection is not None:
                 connection.close()
 
@@ -260,20 +267,34 @@ class SqliteStore(ObjectStore):
             return connection.execute(EXISTS_SQL, (key,)).fetchone() is not None
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
-        """Insert or replace the row of ``key`` in one transaction.
+        """Insert or replace the row of ``key`` with one statement, which is its own transaction.
 
-        With ``if_absent=True`` it is a plain ``INSERT``, which the primary key refuses (with
-        ``AlreadyExists``) if any connection, in any process, has stored the key.
+        SQLite runs a lone write statement (with the triggers it fires) as one transaction that takes
+        the write lock as ``BEGIN IMMEDIATE`` does, waiting up to ``timeout`` for other writers. With
+        ``if_absent=True`` it is a plain ``INSERT``, which the primary key refuses (with ``AlreadyExists``)
+        if any connection, in any process, has stored the key. The hot path: a plain ``str`` key and
+        ``bytes`` data are bound as they are, and the key is checked for lone surrogates only if SQLite
+        cannot encode it.
         """
-        row = self._row(key, data, "put")
-        with self._transaction("put", key=row[0]) as connection:
-            if not if_absent:
-                connection.execute(PUT_SQL, row)
-                return
+        if key.__class__ is not str or not key or data.__class__ is not bytes or self._state != OPEN:
+            key, data = self._row(key, data, "put")
+            self._ensure_open("put")
+        with self._lock:
+            cursor = self._cursor
+            if cursor is None:
+                raise StoreClosed(store=self.store_name, operation="put")
             try:
-                connection.execute(INSERT_SQL, row)
+                cursor.execute(INSERT_SQL if if_absent else PUT_SQL, (key, data))
+                return
             except sqlite3.IntegrityError as err:
-                raise AlreadyExists(store=self.store_name, operation="put", key=row[0]) from err
+                if if_absent and _KEY_TAKEN in str(err):
+                    raise AlreadyExists(store=self.store_name, operation="put", key=key) from err
+                self._fail(err, "put", key)
+            except sqlite3.Error as err:
+                self._fail(err, "put", key)
+            except UnicodeEncodeError:
+                pass
+        self._check_key(key, "put")
 
     def delete(self, key: str) -> None:
         """Remove the row of ``key``; ``ObjectNotFound`` if there is none."""
