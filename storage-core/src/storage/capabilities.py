@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 __all__ = ["Capabilities"]
 
 
-@dataclass(frozen=True)
-class Capabilities:
+class Capabilities(NamedTuple):
     """Operations a store supports, and which of them the backend does natively.
 
     The first four say whether the operation works at all; the ``native_*`` flags say whether
@@ -28,16 +25,15 @@ class Capabilities:
 
     def replace(self, **changes: Any) -> Capabilities:
         """Return a copy with the given flags changed."""
-        return dataclasses.replace(self, **changes)
+        return self._replace(**changes)
 
     def merge_all(self, others: Iterable[Capabilities]) -> Capabilities:
         """Return the flags that this and every one of ``others`` have (logical and)."""
-        values = dataclasses.asdict(self)
+        values = list(self)
         for other in others:
-            for name, value in dataclasses.asdict(other).items():
-                values[name] = values[name] and value
-        return Capabilities(**values)
+            values = [mine and theirs for mine, theirs in zip(values, other)]
+        return Capabilities(*values)
 
     def names(self) -> list[str]:
         """Return the names of the flags that are set, in declaration order."""
-        return [f.name for f in dataclasses.fields(self) if getattr(self, f.name)]
+        return [name for name, value in zip(self._fields, self) if value]

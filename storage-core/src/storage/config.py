@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Union
 
 import yaml
 
@@ -107,8 +106,7 @@ def _base_refs(spec: Any, field: str, store: str) -> list[tuple[str, str]]:
     raise _error(store, field, "must be a store name, a list of them, or a mapping of them")
 
 
-@dataclass
-class _Plan:
+class _Plan(NamedTuple):
     """What to build: stores in dependency order, with their classes and arguments."""
 
     order: list[str]

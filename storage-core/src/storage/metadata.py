@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 from storage.errors import InvalidRange
 
 __all__ = ["ListResult", "ObjectInfo", "check_range", "split_listing", "utc_from_timestamp"]
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
-    """What ``stat`` tells about an object.
+class ObjectInfo(NamedTuple):
+    """What ``stat`` tells about an object (immutable; ``_replace`` makes a changed copy).
 
     ``modified`` is an aware UTC datetime, or None where the backend records no time;
     ``etag`` is the backend's content tag, or None where it has none.
@@ -34,12 +32,24 @@ class ObjectInfo:
         }
 
 
-@dataclass(frozen=True)
 class ListResult:
     """The immediate children of a prefix: object ``keys`` and sub-``prefixes`` (ending in ``/``)."""
 
-    keys: list[str] = field(default_factory=list)
-    prefixes: list[str] = field(default_factory=list)
+    __slots__ = ("keys", "prefixes")
+
+    def __init__(self, keys: Optional[list[str]] = None, prefixes: Optional[list[str]] = None) -> None:
+        self.keys: list[str] = [] if keys is None else keys
+        self.prefixes: list[str] = [] if prefixes is None else prefixes
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ListResult):
+            return NotImplemented
+        return self.keys == other.keys and self.prefixes == other.prefixes
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ListResult(keys={self.keys!r}, prefixes={self.prefixes!r})"
 
 
 def split_listing(keys: Iterable[str], prefix: str) -> ListResult:

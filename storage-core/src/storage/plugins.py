@@ -10,25 +10,25 @@ given), pluggy is never imported. ``hookspec``, ``hookimpl`` and ``HookSpecs`` l
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import sys
 import threading
 import warnings
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence, Union
 
+from storage import _discovery
 from storage._base import AsyncObjectStore, ObjectStore
 from storage.errors import ConfigError
 
-if sys.version_info >= (3, 10):
-    from importlib.metadata import EntryPoint, entry_points
-else:  # pragma: no cover - exercised on 3.9 only
-    from importlib_metadata import EntryPoint, entry_points
-
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint as MetadataEntryPoint
+
     import pluggy
+
+    from storage._discovery import InstalledEntryPoint
+
+    EntryPoint = Union[MetadataEntryPoint, InstalledEntryPoint]
 
     from storage.hooks import HookSpecs, hookimpl, hookspec
 
@@ -87,8 +87,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@dataclass(frozen=True)
-class TypeInfo:
+class TypeInfo(NamedTuple):
     """One registered store type."""
 
     name: str
@@ -112,6 +111,16 @@ def _distribution_of(entry_point: EntryPoint, known: dict[int, tuple[str, str]])
         metadata = dist.metadata
         found = known[id(dist)] = (metadata["Name"] or dist.name, metadata["Version"])
     return found
+
+
+def _importlib_entry_points(groups: Sequence[str]) -> dict[str, list[MetadataEntryPoint]]:
+    """The entry points of ``groups`` as ``importlib.metadata`` finds them (archives, custom finders)."""
+    if sys.version_info >= (3, 10):
+        from importlib.metadata import entry_points
+    else:  # pragma: no cover - exercised on 3.9 only
+        from importlib_metadata import entry_points
+    installed = entry_points()
+    return {group: list(installed.select(group=group)) for group in groups}
 
 
 def import_store_class(reference: str, what: str = "type") -> type:
@@ -140,13 +149,11 @@ def import_store_class(reference: str, what: str = "type") -> type:
     return target
 
 
-@dataclass
-class _Contribution:
+class _Contribution(NamedTuple):
     info: TypeInfo
     load: Callable[[], type]
 
 
-@dataclass
 class Registry:
     """Store types and hook plugins, read lazily from installed distributions.
 
@@ -154,15 +161,19 @@ class Registry:
     installed ``storage.backends`` and ``storage.plugins`` entry points are used.
     """
 
-    entry_points: Optional[Sequence[EntryPoint]] = None
-    plugins: Optional[Sequence[Any]] = None
-    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    _types: Optional[dict[str, list[_Contribution]]] = field(default=None, repr=False)
-    _loaded: dict[str, type] = field(default_factory=dict, repr=False)
-    _manager: Optional[pluggy.PluginManager] = field(default=None, repr=False)
-    _hook_plugin_list: Optional[list[tuple[Any, str]]] = field(default=None, repr=False)
-    _installed: Any = field(default=None, repr=False)
-    _plugin_failures: list[str] = field(default_factory=list, repr=False)
+    def __init__(self, entry_points: Optional[Sequence[EntryPoint]] = None, plugins: Optional[Sequence[Any]] = None):
+        self.entry_points = entry_points
+        self.plugins = plugins
+        self._lock = threading.RLock()
+        self._types: Optional[dict[str, list[_Contribution]]] = None
+        self._loaded: dict[str, type] = {}
+        self._manager: Optional[pluggy.PluginManager] = None
+        self._hook_plugin_list: Optional[list[tuple[Any, str]]] = None
+        self._installed: Optional[Mapping[str, Sequence[EntryPoint]]] = None
+        self._plugin_failures: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"Registry(entry_points={self.entry_points!r}, plugins={self.plugins!r})"
 
     # Store types --------------------------------------------------------------------------
 
@@ -175,8 +186,10 @@ class Registry:
         """The installed entry points of ``group``; every distribution is read once for all groups."""
         with self._lock:
             if self._installed is None:
-                self._installed = entry_points()
-            return self._installed.select(group=group)  # type: ignore[no-any-return]
+                groups = (BACKENDS_GROUP, PLUGINS_GROUP)
+                found = _discovery.scan(groups)
+                self._installed = found if found is not None else _importlib_entry_points(groups)
+            return self._installed[group]
 
     def _contributions(self) -> dict[str, list[_Contribution]]:
         with self._lock:
@@ -275,6 +288,8 @@ class Registry:
         if dist:
             parts = [f"type {name} is provided by {dist}: pip install {dist}"]
         else:
+            import difflib
+
             close = difflib.get_close_matches(name, installed, n=1)
             if close:
                 parts.append(f"did you mean {close[0]!r}?")
