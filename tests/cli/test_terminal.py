@@ -98,7 +98,8 @@ def test_no_progress_bar_with_quiet_or_when_piped(env: dict[str, str], tmp_path:
 
 def test_broken_pipe_exits_quietly(run: Run, env: dict[str, str], tmp_path: Path) -> None:
     run("put", "-", "files:big", input=os.urandom(4 * 1024 * 1024))
-    fill(tmp_path / "files", 3000)
+    # Keys long enough that a listing overflows the pipe's buffer (64 KiB) before it is closed.
+    fill(tmp_path / "files" / ("a-long-directory-name-" * 4), 3000)
     for args in (["cat", "files:big"], ["ls", "files"], ["ls", "-l", "files"]):
         with subprocess.Popen([sys.executable, "-m", "storage", *args], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, env=env, cwd=tmp_path) as child:

@@ -458,6 +458,40 @@ def test_exception_logging_store_fallbacks(caplog: pytest.LogCaptureFixture) -> 
     assert list(utils.ExceptionLoggingStore(NoList()).keys()) == []
 
 
+def test_logging_stores_follow_level_changes_made_after_a_quiet_call(caplog: pytest.LogCaptureFixture) -> None:
+    import pickle
+
+    logger = logging.getLogger("test.level-changes")
+    logger.setLevel(logging.WARNING)
+    store = utils.LoggingStore(DictStore(), store_name="s", logger=logger)
+    store.put("a", b"1")
+    assert store.get("a") == b"1"  # INFO off: the quiet path, twice (the logger has cached its level)
+    with caplog.at_level(logging.INFO, "test.level-changes"):
+        store.get("a")
+        with pytest.raises(ObjectNotFound):
+            store.delete("missing")
+        copied = pickle.loads(pickle.dumps(store))
+        copied.exists("a")
+    logger.setLevel(logging.WARNING)
+    store.get("a")
+    messages = [record.getMessage() for record in caplog.records]
+    assert [m.split(":")[0] for m in messages] == ["s get a", "s delete missing", "s exists a"]
+    logger.setLevel(logging.NOTSET)
+
+
+def test_exception_logging_store_hides_and_logs_failures_with_info_off(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.exceptions-info-off")
+    logger.setLevel(logging.WARNING)
+    store = utils.ExceptionLoggingStore(DictStore(), store_name="e", logger=logger)
+    store.put("k", b"v")
+    with caplog.at_level(logging.WARNING, "test.exceptions-info-off"):
+        for _ in range(2):  # the first call fills the logger's level cache; the second takes the quiet path
+            assert store.get("missing") is None
+            assert store.delete("missing") is None
+            assert store.exists("k") is True
+    assert [r.levelname for r in caplog.records] == ["ERROR"] * 4
+    logger.setLevel(logging.NOTSET)
+
 def test_notifying_store_handlers(caplog: pytest.LogCaptureFixture) -> None:
     base = DictStore()
     store = utils.NotifyingStore(base)

@@ -12,7 +12,7 @@ import io
 import threading
 from typing import Any, AsyncIterator, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Union
 
-from storage._lifecycle import CLOSED, OPEN, LifecycleMixin, accepts_prefix, derive_capabilities
+from storage._lifecycle import CLOSED, OPEN, LifecycleMixin, accepts_prefix, derive_capabilities, instance_lock
 from storage._signature import VAR_KEYWORD, parameters
 from storage.capabilities import Capabilities
 from storage.errors import AlreadyExists, ObjectNotFound, PartialFailure, StoreError, UnsupportedOperation
@@ -65,7 +65,7 @@ def _add_if_absent(put: Callable[..., Any]) -> Callable[..., None]:
         if not if_absent:
             put(self, key, data)
             return
-        with self.__dict__.setdefault("_lifecycle_conditional_lock", threading.Lock()):
+        with instance_lock(self, "_lifecycle_conditional_lock", threading.Lock):
             if self.exists(key):
                 raise AlreadyExists(store=self.store_name, operation="put", key=key)
             put(self, key, data)
@@ -81,7 +81,7 @@ def _add_async_if_absent(put: Callable[..., Any]) -> Callable[..., Any]:
             return
         import asyncio
 
-        async with self.__dict__.setdefault("_lifecycle_conditional_lock", asyncio.Lock()):
+        async with instance_lock(self, "_lifecycle_conditional_lock", asyncio.Lock):
             if await self.exists(key):
                 raise AlreadyExists(store=self.store_name, operation="put", key=key)
             await put(self, key, data)
@@ -246,7 +246,7 @@ class ObjectStore(LifecycleMixin, abc.ABC):
         """Acquire the store's resources (a no-op if it is open)."""
         if self._state == OPEN:
             return
-        with self.__dict__.setdefault("_lifecycle_open_lock", threading.Lock()):
+        with instance_lock(self, "_lifecycle_open_lock", threading.Lock):
             if self._state != OPEN:
                 self._open()
                 self._state = OPEN
@@ -398,7 +398,7 @@ class AsyncObjectStore(LifecycleMixin, abc.ABC):
             return
         import asyncio
 
-        async with self.__dict__.setdefault("_lifecycle_open_lock", asyncio.Lock()):
+        async with instance_lock(self, "_lifecycle_open_lock", asyncio.Lock):
             if self._state != OPEN:
                 await self._open()
                 self._state = OPEN

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+import threading
+from typing import Any, Callable, ClassVar, TypeVar
 
 from storage._signature import POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_POSITIONAL, parameters
 from storage.capabilities import Capabilities
 from storage.errors import StoreClosed
 
-#: Locks the base classes create lazily in an instance's ``__dict__`` (never pickled).
+#: Locks the base classes create lazily on an instance (never pickled).
 _LOCKS = ("_lifecycle_open_lock", "_lifecycle_conditional_lock")
+_LOCK_CREATION = threading.Lock()
+_T = TypeVar("_T")
 
 NEW = "new"
 OPEN = "open"
@@ -57,10 +60,27 @@ class LifecycleMixin:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def instance_lock(instance: object, name: str, factory: Callable[[], _T]) -> _T:
+    """The lock held as attribute ``name`` of ``instance``, made by ``factory`` on first use (once).
+
+    Set as an attribute, never through ``__dict__``: touching an instance's ``__dict__`` makes
+    CPython keep its attributes in a real dict, which slows every later attribute read of it.
+    """
+    lock: Any = getattr(instance, name, None)
+    if lock is None:
+        with _LOCK_CREATION:
+            lock = getattr(instance, name, None)
+            if lock is None:
+                lock = factory()
+                object.__setattr__(instance, name, lock)
+    return lock  # type: ignore[no-any-return]
 
 
 def accepts_prefix(method: Callable[..., Any]) -> bool:

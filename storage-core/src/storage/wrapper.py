@@ -32,7 +32,6 @@ when it is wrapped: see ``as_store`` and ``as_async_store``.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from typing import (
     Any,
@@ -49,7 +48,7 @@ from typing import (
 )
 
 from storage._base import AsyncObjectStore, Items, ObjectStore
-from storage._lifecycle import OPEN, LifecycleMixin, accepts_prefix
+from storage._lifecycle import OPEN, LifecycleMixin, accepts_prefix, instance_lock
 from storage.capabilities import Capabilities
 from storage.errors import AlreadyExists, ConfigError, ObjectNotFound, StoreError, UnsupportedOperation
 from storage.metadata import ListResult, ObjectInfo
@@ -63,6 +62,7 @@ __all__ = [
     "as_async_store",
     "as_store",
     "close_all",
+    "instance_lock",
     "open_all",
     "passes_values",
     "same_for_every_key",
@@ -130,7 +130,7 @@ def _forwards(cls: type, operation: str) -> bool:
 
 def _as_caller(info: ObjectInfo, key: str) -> ObjectInfo:
     """``info`` about the stored object, named by the caller's ``key``."""
-    return info if info.key == key else dataclasses.replace(info, key=key)
+    return info if info.key == key else info._replace(key=key)
 
 
 # Seed-interface adapters ----------------------------------------------------------------------
@@ -502,25 +502,29 @@ class StoreWrapper(MultiStoreWrapper):
     @passes_values
     def get(self, key: str) -> Any:
         """Return the object at ``key`` from the wrapped store."""
-        self._check("get")
+        if self._state != OPEN:
+            self._ensure_open("get")
         return self.store.get(key)
 
     @passes_values
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` at ``key`` in the wrapped store (``if_absent``: only if no object is there)."""
-        self._check("put")
+        if self._state != OPEN:
+            self._ensure_open("put")
         self.store.put(key, data, if_absent=if_absent)
 
     @passes_values
     def exists(self, key: str) -> bool:
         """Return whether the wrapped store holds ``key``."""
-        self._check("exists")
+        if self._state != OPEN:
+            self._ensure_open("exists")
         return self.store.exists(key)
 
     @passes_values
     def delete(self, key: str) -> None:
         """Remove ``key`` from the wrapped store."""
-        self._check("delete")
+        if self._state != OPEN:
+            self._ensure_open("delete")
         self.store.delete(key)
 
     @passes_values

@@ -9,6 +9,7 @@ from typing import Any, Awaitable, Callable, ClassVar, Optional, TypeVar
 
 from storage.aioutils._guarded import AsyncGuardedStore
 from storage.utils._limiting import LimitRules
+from storage.wrapper import instance_lock
 
 __all__ = ["AsyncConcurrencyLimitStore"]
 
@@ -24,6 +25,7 @@ class AsyncConcurrencyLimitStore(LimitRules, AsyncGuardedStore):
     """
 
     _transient_attrs: ClassVar[tuple[str, ...]] = ("_semaphores", "_semaphores_lock")
+    _semaphores: Optional[weakref.WeakKeyDictionary[Any, asyncio.Semaphore]] = None
 
     def __init__(self, store: Any, max_concurrency: int) -> None:
         super().__init__(store)
@@ -31,10 +33,10 @@ class AsyncConcurrencyLimitStore(LimitRules, AsyncGuardedStore):
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
-        with self.__dict__.setdefault("_semaphores_lock", threading.Lock()):
-            semaphores: weakref.WeakKeyDictionary[Any, asyncio.Semaphore] = self.__dict__.setdefault(
-                "_semaphores", weakref.WeakKeyDictionary()
-            )
+        with instance_lock(self, "_semaphores_lock", threading.Lock):
+            semaphores = self._semaphores
+            if semaphores is None:
+                semaphores = self._semaphores = weakref.WeakKeyDictionary()
             semaphore = semaphores.get(loop)
             if semaphore is None:
                 semaphore = semaphores[loop] = asyncio.Semaphore(self.max_concurrency)

@@ -121,7 +121,8 @@ class CacheIndex:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        for name, value in state.items():
+            setattr(self, name, value)
         self._lock = threading.Lock()
 
 

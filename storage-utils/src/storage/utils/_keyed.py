@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Optional
 
+from storage._lifecycle import OPEN
 from storage.utils._flavours import (
     UNROUTED,
     HashPrefix,
@@ -14,7 +15,7 @@ from storage.utils._flavours import (
     UrlEncoding,
     UrlValidating,
 )
-from storage.utils._keymaps import KeyTransformer
+from storage.utils._keymaps import KeyTransformer, PrefixKeyTransformer
 from storage.utils._mixins import KeyMapping
 from storage.wrapper import StoreWrapper, passes_values
 
@@ -86,7 +87,31 @@ class UrlValidatingStore(UrlValidating, KeyTransformingStore):
 
 
 class PrefixStore(Prefix, KeyTransformingStore):
-    """Stores ``key`` as ``prefix + key``; ``keys()`` lists only the keys under the prefix."""
+    """Stores ``key`` as ``prefix + key``; ``keys()`` lists only the keys under the prefix.
+
+    A plain non-empty ``str`` key goes straight to the wrapped store, prefixed; any other key
+    takes ``KeyTransformingStore``'s path (and its errors).
+    """
+
+    @passes_values
+    def get(self, key: str) -> Any:
+        """Return the object at ``prefix + key``."""
+        transformer = self.key_transformer
+        if key.__class__ is not str or not key or transformer.__class__ is not PrefixKeyTransformer:
+            return super().get(key)
+        if self._state != OPEN:
+            self._ensure_open("get")
+        return self.store.get(transformer.prefix + key)
+
+    @passes_values
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        """Store ``data`` at ``prefix + key``."""
+        transformer = self.key_transformer
+        if key.__class__ is not str or not key or transformer.__class__ is not PrefixKeyTransformer:
+            return super().put(key, data, if_absent=if_absent)
+        if self._state != OPEN:
+            self._ensure_open("put")
+        self.store.put(transformer.prefix + key, data, if_absent=if_absent)
 
 
 class HashPrefixStore(HashPrefix, KeyTransformingStore):

@@ -14,8 +14,19 @@ import contextlib
 import inspect
 import logging
 import time
-from types import TracebackType
-from typing import Any, AsyncContextManager, Awaitable, BinaryIO, Callable, ClassVar, ContextManager, Iterator, Optional
+from types import MappingProxyType, TracebackType
+from typing import (
+    Any,
+    AsyncContextManager,
+    Awaitable,
+    BinaryIO,
+    Callable,
+    ClassVar,
+    ContextManager,
+    Iterator,
+    Mapping,
+    Optional,
+)
 
 from storage.streams import AsyncFileAdapter, DiscardOnError
 
@@ -28,6 +39,7 @@ __all__ = [
     "OperationLog",
     "WatchedAsyncWriter",
     "WatchedWriter",
+    "log_swallowed",
 ]
 
 #: Where the logging stores write unless given a logger.
@@ -72,8 +84,7 @@ class OperationLog:
                 "" if self.key is None else f" {self.key}", outcome, elapsed,
             )
         if self.swallow and isinstance(error, Exception):
-            what = self.operation if self.key is None else f"{self.operation} {self.key}"
-            self.logger.error("failed to %s: %s", what, error, exc_info=error)
+            log_swallowed(self.logger, self.operation, self.key, error)
             return True
         return False
 
@@ -95,17 +106,39 @@ class OperationLog:
                 raise
 
 
+def log_swallowed(logger: logging.Logger, operation: str, key: Optional[str], error: BaseException) -> None:
+    """Log a failure that a swallowing store hides, as an error with its traceback."""
+    what = operation if key is None else f"{operation} {key}"
+    logger.error("failed to %s: %s", what, error, exc_info=error)
+
+
 class Observed:
     """The logging stores' settings: a label (``store_name``) and a logger."""
 
     #: Failures are logged and replaced by the seed's fallback values.
     SWALLOW: ClassVar[bool] = False
+    #: The logger's own per-level cache of ``isEnabledFor`` (``logging`` empties it in place on
+    #: every level change): ``get(INFO) is False`` is the cheapest sure sign that no record will be
+    #: written. Not pickled; without it (or before the logger has cached INFO) the full check runs.
+    _level_cache: Mapping[int, bool] = MappingProxyType({})
+    _transient_attrs: ClassVar[tuple[str, ...]] = ("_level_cache",)
     label: str
-    logger: logging.Logger
+    _logger: logging.Logger
 
     def _set_logging(self, store_name: str, logger: Optional[logging.Logger]) -> None:
         self.label = store_name
         self.logger = logger if logger is not None else logging.getLogger(DEFAULT_LOGGER)
+
+    @property
+    def logger(self) -> logging.Logger:
+        """Where the records go."""
+        return self._logger
+
+    @logger.setter
+    def logger(self, logger: logging.Logger) -> None:
+        self._logger = logger
+        cache = getattr(logger, "_cache", None)
+        self._level_cache = cache if isinstance(cache, dict) else MappingProxyType({})
 
     @property
     def store_name(self) -> str:

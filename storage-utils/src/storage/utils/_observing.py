@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any, BinaryIO, ClassVar, Iterator, Optional, cast
 
+from storage._lifecycle import OPEN
 from storage.metadata import ListResult, ObjectInfo
-from storage.utils._observe import FALLBACKS, Handlers, Observed, WatchedWriter
+from storage.utils._observe import FALLBACKS, Handlers, Observed, WatchedWriter, log_swallowed
 from storage.wrapper import StoreWrapper, passes_values
 
 __all__ = ["ExceptionLoggingStore", "LoggingStore", "NotifyingStore"]
@@ -32,7 +33,10 @@ class NotifyingStore(Handlers, StoreWrapper):
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data``, then notify."""
         if not self.handlers:
-            return super().put(key, data, if_absent=if_absent)
+            if self._state != OPEN:
+                self._ensure_open("put")
+            self.store.put(key, data, if_absent=if_absent)
+            return
         with self._changes(self.PUT, key):
             super().put(key, data, if_absent=if_absent)
 
@@ -40,7 +44,10 @@ class NotifyingStore(Handlers, StoreWrapper):
     def delete(self, key: str) -> None:
         """Delete ``key``, then notify."""
         if not self.handlers:
-            return super().delete(key)
+            if self._state != OPEN:
+                self._ensure_open("delete")
+            self.store.delete(key)
+            return
         with self._changes(self.DELETE, key):
             super().delete(key)
 
@@ -64,7 +71,7 @@ class LoggingStore(Observed, StoreWrapper):
     """Logs one INFO record per operation: ``<store_name> put <key>: ok in 0.1 ms``.
 
     With INFO disabled for its logger, ``get``, ``put``, ``exists`` and ``delete`` call straight
-    through (ExceptionLoggingStore, which must catch failures, always takes the logged path).
+    through, building no record (ExceptionLoggingStore still logs and hides their failures).
 
     ``keys`` is logged when the listing ends, ``open_write`` when the writer is closed (its
     commit); ``copy`` and ``rename`` name both keys (``copy a -> b``).
@@ -77,8 +84,16 @@ class LoggingStore(Observed, StoreWrapper):
     @passes_values
     def get(self, key: str) -> Any:
         """The wrapped store's ``get``, logged."""
-        if not (self.SWALLOW or self.logger.isEnabledFor(_INFO)):
-            return StoreWrapper.get(self, key)
+        if self._level_cache.get(_INFO) is False:
+            try:
+                if self._state != OPEN:
+                    self._ensure_open("get")
+                return self.store.get(key)
+            except Exception as err:
+                if not self.SWALLOW:
+                    raise
+                log_swallowed(self.logger, "get", key, err)
+                return FALLBACKS["get"]
         with self._log("get", key):
             return super().get(key)
         return FALLBACKS["get"]
@@ -86,16 +101,33 @@ class LoggingStore(Observed, StoreWrapper):
     @passes_values
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """The wrapped store's ``put``, logged."""
-        if not (self.SWALLOW or self.logger.isEnabledFor(_INFO)):
-            return StoreWrapper.put(self, key, data, if_absent=if_absent)
+        if self._level_cache.get(_INFO) is False:
+            try:
+                if self._state != OPEN:
+                    self._ensure_open("put")
+                self.store.put(key, data, if_absent=if_absent)
+                return
+            except Exception as err:
+                if not self.SWALLOW:
+                    raise
+                log_swallowed(self.logger, "put", key, err)
+                return
         with self._log("put", key):
             super().put(key, data, if_absent=if_absent)
 
     @passes_values
     def exists(self, key: str) -> bool:
         """The wrapped store's ``exists``, logged."""
-        if not (self.SWALLOW or self.logger.isEnabledFor(_INFO)):
-            return StoreWrapper.exists(self, key)
+        if self._level_cache.get(_INFO) is False:
+            try:
+                if self._state != OPEN:
+                    self._ensure_open("exists")
+                return self.store.exists(key)
+            except Exception as err:
+                if not self.SWALLOW:
+                    raise
+                log_swallowed(self.logger, "exists", key, err)
+                return bool(FALLBACKS["exists"])
         with self._log("exists", key):
             return super().exists(key)
         return bool(FALLBACKS["exists"])
@@ -103,8 +135,17 @@ class LoggingStore(Observed, StoreWrapper):
     @passes_values
     def delete(self, key: str) -> None:
         """The wrapped store's ``delete``, logged."""
-        if not (self.SWALLOW or self.logger.isEnabledFor(_INFO)):
-            return StoreWrapper.delete(self, key)
+        if self._level_cache.get(_INFO) is False:
+            try:
+                if self._state != OPEN:
+                    self._ensure_open("delete")
+                self.store.delete(key)
+                return
+            except Exception as err:
+                if not self.SWALLOW:
+                    raise
+                log_swallowed(self.logger, "delete", key, err)
+                return
         with self._log("delete", key):
             super().delete(key)
 

@@ -100,7 +100,7 @@ class EncryptionRules:
         self._cipher = _aesgcm(self._secret)
 
     def _aead(self) -> Any:
-        cipher = self.__dict__.get("_cipher")
+        cipher = getattr(self, "_cipher", None)
         if cipher is None:
             cipher = self._cipher = _aesgcm(self._secret)
         return cipher

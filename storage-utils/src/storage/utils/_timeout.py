@@ -9,6 +9,7 @@ from typing import Any, Callable, ClassVar, Optional, TypeVar
 
 from storage.utils._deadline import TimeoutRules
 from storage.utils._guarded import GuardedStore
+from storage.wrapper import instance_lock
 
 __all__ = ["TimeoutStore"]
 
@@ -30,14 +31,15 @@ class TimeoutStore(TimeoutRules, GuardedStore):
     #: Worker threads per store.
     max_workers: ClassVar[int] = 32
     _transient_attrs: ClassVar[tuple[str, ...]] = ("_pool", "_pool_lock")
+    _pool: Optional[concurrent.futures.ThreadPoolExecutor] = None
 
     def __init__(self, store: Any, seconds: float) -> None:
         super().__init__(store)
         self._set_seconds(seconds)
 
     def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
-        with self.__dict__.setdefault("_pool_lock", threading.Lock()):
-            pool = self.__dict__.get("_pool")
+        with instance_lock(self, "_pool_lock", threading.Lock):
+            pool = self._pool
             if pool is None:
                 pool = concurrent.futures.ThreadPoolExecutor(self.max_workers, thread_name_prefix="storage-timeout")
                 self._pool = pool
@@ -55,6 +57,7 @@ class TimeoutStore(TimeoutRules, GuardedStore):
         try:
             super().close()
         finally:
-            pool = self.__dict__.pop("_pool", None)
+            pool = self._pool
             if pool is not None:
+                self._pool = None
                 pool.shutdown(wait=False)
