@@ -20,7 +20,7 @@ class TestZipStore(ObjectStoreTests):
 class TestZipStoreStored(ObjectStoreTests):
     @pytest.fixture
     def store(self, tmp_path: Path) -> Any:
-        return ZipStore(tmp_path / "objects.zip", compression="stored")
+        return ZipStore(tmp_path / "objects.zip", compression="stored", fsync=True)
 
 
 class TestAsyncZipStore(AsyncObjectStoreTests):

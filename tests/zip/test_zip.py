@@ -105,6 +105,20 @@ def test_close_writes_without_reading_the_new_archive_back(path: Path, monkeypat
     assert opened == ["w"] and members(path) == {"k": b"v"}
 
 
+@pytest.mark.parametrize("fsync", [False, True])
+def test_flush_syncs_the_new_archive_and_its_directory_only_when_asked(
+    path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool
+) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    with ZipStore(path, fsync=fsync) as store:
+        store.put("a", b"1")
+        store.flush()
+        assert len(synced) == (2 if fsync else 0)  # the temporary archive, then the directory
+    assert ZipStore(path, mode="r").get("a") == b"1"
+
+
 def test_put_keeps_bytes_and_copies_mutable_values(path: Path) -> None:
     data, mutable = b"immutable", bytearray(b"mutable")
     with ZipStore(path) as store:

@@ -83,6 +83,11 @@ class ZipStore(ObjectStore):
     ``UnsupportedOperation``. New members are compressed with ``compression`` (``'stored'`` or
     ``'deflated'``, or the ``zipfile`` constants) at ``compresslevel`` (0-9, deflated only).
 
+    Changes reach the file on ``flush()`` and ``close()``, as a new archive moved over the old
+    one: readers see the old archive or the new one, never a part. With ``fsync=True`` the new
+    archive and its directory are also flushed to the disk first (as ``FilesystemStore(fsync=True)``),
+    so a flushed change survives a power loss.
+
     Directory entries, and members whose names are absolute or contain ``..`` (or are otherwise
     not valid keys), are never served or listed, but are kept when the archive is rewritten.
     One writer per archive: two stores writing the same file keep the changes of the last to flush.
@@ -97,6 +102,7 @@ class ZipStore(ObjectStore):
         mode: str = "a",
         compression: Union[str, int] = "deflated",
         compresslevel: Optional[int] = None,
+        fsync: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"mode must be one of {', '.join(map(repr, MODES))}, not {mode!r}")
@@ -108,6 +114,7 @@ class ZipStore(ObjectStore):
         self.path = os.path.abspath(os.fspath(path))
         self.mode = mode
         self.compresslevel = compresslevel
+        self.fsync = fsync
         self._reset()
 
     def _reset(self) -> None:
@@ -220,7 +227,7 @@ class ZipStore(ObjectStore):
             if old is not None:
                 self._archive = zipfile.ZipFile(self.path, "r")
             self._fail(err, operation)
-        if os.name == "posix":
+        if self.fsync and os.name == "posix":
             fsync_directory(os.path.dirname(self.path))
         if reopen:
             self._load(operation)
@@ -236,8 +243,9 @@ class ZipStore(ObjectStore):
             with os.fdopen(fd, "wb") as raw:
                 with zipfile.ZipFile(raw, "w", compression=self.compression, compresslevel=self.compresslevel) as out:
                     self._write_members(out)
-                raw.flush()
-                os.fsync(raw.fileno())
+                if self.fsync:
+                    raw.flush()
+                    os.fsync(raw.fileno())
             if self._archive is not None:
                 os.chmod(temp, stat.S_IMODE(os.stat(self.path).st_mode))
         except BaseException as err:
@@ -457,8 +465,11 @@ class AsyncZipStore(SyncBackedAsyncStore):
         mode: str = "a",
         compression: Union[str, int] = "deflated",
         compresslevel: Optional[int] = None,
+        fsync: bool = False,
     ) -> None:
-        super().__init__(ZipStore(path, mode=mode, compression=compression, compresslevel=compresslevel))
+        super().__init__(
+            ZipStore(path, mode=mode, compression=compression, compresslevel=compresslevel, fsync=fsync)
+        )
 
     async def flush(self) -> None:
         """Write the changes made since the last flush into the archive (atomically)."""
