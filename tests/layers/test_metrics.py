@@ -43,6 +43,32 @@ def test_snapshot_counts_bytes_errors_and_latency() -> None:
     assert 0 <= latency["p50"] <= latency["p90"] <= latency["p99"]
 
 
+def test_counts_are_exact_across_threads_and_batches() -> None:
+    import threading
+
+    store = MetricsStore(DictStore(), "threads", reservoir_size=100)
+    failures: list[BaseException] = []
+
+    def work(thread: int) -> None:
+        try:
+            for n in range(700):
+                store.put(f"t{thread}/{n}", b"abc")
+                store.get(f"t{thread}/{n}")
+        except BaseException as err:  # pragma: no cover - reported below
+            failures.append(err)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    operations = store.snapshot()["operations"]
+    assert operations["put"]["count"] == operations["get"]["count"] == 4200
+    assert operations["put"]["bytes_in"] == operations["get"]["bytes_out"] == 3 * 4200
+    assert operations["get"]["errors"] == 0
+
+
 def test_percentiles_come_from_a_bounded_reservoir() -> None:
     recorder = Recorder("r", reservoir_size=100)
     for millis in range(1, 1001):

@@ -19,11 +19,15 @@ from storage.errors import ConfigError
 __all__ = ["Measurement", "MetricsRules", "Recorder", "format_metrics", "size"]
 
 PERCENTILES = (50, 90, 99)
+#: Finished operations are added to the figures in batches of this many.
+_BATCH = 256
 _COLUMNS = ("operation", "count", "errors", "bytes_in", "bytes_out", "p50_ms", "p90_ms", "p99_ms")
 
 
 def size(value: Any) -> int:
     """Bytes in a bytes-like value; 0 for values of other types (a DictStore keeps any value)."""
+    if value.__class__ is bytes:
+        return len(value)
     try:
         return memoryview(value).nbytes
     except TypeError:
@@ -100,6 +104,9 @@ class Recorder:
         self._stats: dict[str, _Stats] = {}
         self._lock = threading.Lock()
         self._telemetry: Any = None
+        #: Finished operations not yet added to ``_stats``: appended without a lock (``deque.append``
+        #: is atomic), added in batches of ``_BATCH`` and before every read of the figures.
+        self._pending: Deque[tuple[str, float, int, int, bool]] = collections.deque()
 
     def telemetry(self) -> Optional[_Telemetry]:
         """The OpenTelemetry instruments, loaded on first use (None without the package)."""
@@ -113,33 +120,51 @@ class Recorder:
 
     def record(self, operation: str, seconds: float, bytes_in: int, bytes_out: int, failed: bool) -> None:
         """Add one finished operation."""
-        with self._lock:
-            stats = self._stats.get(operation)
+        pending = self._pending
+        pending.append((operation, seconds, bytes_in, bytes_out, failed))
+        if len(pending) >= _BATCH:
+            with self._lock:
+                self._add_pending()
+        if self._telemetry is not False:
+            telemetry = self.telemetry()
+            if telemetry is not None:
+                attributes = {"storage.store": self.name, "storage.operation": operation}
+                telemetry.record(attributes, seconds, bytes_in, bytes_out, failed)
+
+    def _add_pending(self) -> None:
+        """Move the pending operations into ``_stats`` (the caller holds ``_lock``)."""
+        pending, stats_of = self._pending, self._stats
+        while True:
+            try:
+                operation, seconds, bytes_in, bytes_out, failed = pending.popleft()
+            except IndexError:
+                return
+            stats = stats_of.get(operation)
             if stats is None:
-                stats = self._stats[operation] = _Stats(self.reservoir_size)
+                stats = stats_of[operation] = _Stats(self.reservoir_size)
             stats.count += 1
             stats.errors += failed
             stats.bytes_in += bytes_in
             stats.bytes_out += bytes_out
             stats.latencies.append(seconds)
-        telemetry = self.telemetry()
-        if telemetry is not None:
-            attributes = {"storage.store": self.name, "storage.operation": operation}
-            telemetry.record(attributes, seconds, bytes_in, bytes_out, failed)
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy of the figures so far."""
         with self._lock:
+            self._add_pending()
             operations = {name: stats.as_dict() for name, stats in sorted(self._stats.items())}
         return {"store": self.name, "operations": operations}
 
     def reset(self) -> None:
         """Forget every figure."""
         with self._lock:
+            self._add_pending()
             self._stats.clear()
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
+        with self._lock:
+            self._add_pending()
+            state = dict(self.__dict__)
         del state["_lock"]
         state["_telemetry"] = None
         return state

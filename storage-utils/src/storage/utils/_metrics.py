@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from time import perf_counter
 from typing import Any, Iterator
 
+from storage._lifecycle import OPEN
 from storage.utils._meter import MetricsRules, size
 from storage.wrapper import StoreWrapper
 
@@ -26,15 +28,28 @@ class MetricsStore(MetricsRules, StoreWrapper):
 
     def get(self, key: str) -> Any:
         """The wrapped store's ``get``, measured."""
-        with self.metrics.measure("get") as measured:
-            value = super().get(key)
-            measured.bytes_out = size(value)
-            return value
+        started = perf_counter()
+        try:
+            if self._state != OPEN:
+                self._ensure_open("get")
+            value = self.store.get(key)
+        except BaseException as err:
+            self.metrics.record("get", perf_counter() - started, 0, 0, isinstance(err, Exception))
+            raise
+        self.metrics.record("get", perf_counter() - started, 0, size(value), False)
+        return value
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """The wrapped store's ``put``, measured."""
-        with self.metrics.measure("put", size(data)):
-            super().put(key, data, if_absent=if_absent)
+        started = perf_counter()
+        try:
+            if self._state != OPEN:
+                self._ensure_open("put")
+            self.store.put(key, data, if_absent=if_absent)
+        except BaseException as err:
+            self.metrics.record("put", perf_counter() - started, size(data), 0, isinstance(err, Exception))
+            raise
+        self.metrics.record("put", perf_counter() - started, size(data), 0, False)
 
     def exists(self, key: str) -> bool:
         """The wrapped store's ``exists``, measured."""
