@@ -169,6 +169,25 @@ def test_put_refused_by_a_trigger_changes_nothing(store: SqliteStore, db_path: P
     assert store.get("k") == b"after"
 
 
+def test_failed_commit_is_rolled_back_and_later_puts_commit(store: SqliteStore, db_path: Path) -> None:
+    with sqlite3.connect(db_path) as other:
+        other.execute("CREATE TABLE parent (id TEXT PRIMARY KEY)")
+        other.execute("CREATE TABLE child (id TEXT REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)")
+        other.execute(
+            "CREATE TRIGGER orphan AFTER INSERT ON objects WHEN new.key = 'bad' "
+            "BEGIN INSERT INTO child VALUES ('missing'); END"
+        )
+    other.close()
+    assert store._connection is not None
+    store._connection.execute("PRAGMA foreign_keys = ON")
+    with pytest.raises(StoreError) as caught:
+        store.put_many({"bad": b"x", "good": b"y"})
+    assert "FOREIGN KEY" in str(caught.value)
+    assert not store._connection.in_transaction
+    store.put("after", b"z")
+    assert snapshot(db_path) == [("after", b"z")]
+
+
 def test_put_waits_for_another_writer(store: SqliteStore, db_path: Path) -> None:
     store.put("k", b"old")
     blocker = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)

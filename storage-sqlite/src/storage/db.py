@@ -193,16 +193,20 @@ class SqliteStore(ObjectStore):
     def _transaction(
         self, operation: str, mode: str = "IMMEDIATE", key: Optional[str] = None
     ) -> Iterator[sqlite3.Connection]:
-        """Run the block in one transaction, committed if it succeeds and rolled back if not."""
+        """Run the block in one transaction, committed if it succeeds and rolled back if not.
+
+        A failed ``COMMIT`` is rolled back too, so the connection never stays in a transaction that
+        ``put``'s lone statements would then join.
+        """
         with self._session(operation, key) as connection:
             connection.execute(f"BEGIN {mode}")
             try:
                 yield connection
+                connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
-            connection.execute("COMMIT")
 
     def _fail(self, err: sqlite3.Error, operation: str, key: Optional[str] = None) -> NoReturn:
         where: dict[str, Any] = {"store": self.store_name, "operation": operation, "key": key}
