@@ -9,12 +9,14 @@ from functools import partial
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Optional, Sequence, TypeVar
 
 import aioboto3
+import aiobotocore.session
 
 from storage.errors import StoreError
 from storage.metadata import ListResult, ObjectInfo
 from storage.object import AsyncObjectStore
 from storage.s3 import _batch
 from storage.s3._aiostreams import AsyncBodyReader, AsyncUploadWriter, payload_errors
+from storage.s3._client import expect_header_remover, trim_endpoint_parameters, tune_session
 from storage.s3._common import BucketStoreMixin
 from storage.s3._plan import batches, page_keys
 from storage.s3._protocol import Runner
@@ -31,17 +33,6 @@ __all__ = ["AsyncBucketStore"]
 
 A = TypeVar("A")
 T = TypeVar("T")
-
-
-def _drop_expect_header(request: Any, **_: Any) -> None:
-    """Send bodies without ``Expect: 100-continue``.
-
-    aiohttp waits for the interim ``100 Continue`` with no timeout at all, so a server that
-    accepts the connection and stays silent would hang a ``put`` despite ``read_timeout``.
-    The header is not signed, so removing it after signing is safe.
-    """
-    if "Expect" in request.headers:
-        del request.headers["Expect"]
 
 
 class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
@@ -89,12 +80,16 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
             if self.s3_client is not None:
                 return
             stack = AsyncExitStack()
-            creator = aioboto3.Session().client("s3", **self.settings.client_kwargs())
+            core = tune_session(aiobotocore.session.get_session())
+            creator = aioboto3.Session(botocore_session=core).client("s3", **self.settings.client_kwargs())
             try:
                 client = self._adopt(await stack.enter_async_context(creator))
             except Exception as err:
                 self._protocol.reraise(err, "open")
-            client.meta.events.register("before-send.s3", _drop_expect_header)
+            trim_endpoint_parameters(client, core)
+            # aiohttp waits for ``100 Continue`` with no timeout at all, so a server that accepts
+            # the connection and stays silent would hang a ``put`` despite ``read_timeout``.
+            client.meta.events.register("before-send.s3", expect_header_remover(None))
             self._exit_stack = stack
 
     async def _close(self) -> None:

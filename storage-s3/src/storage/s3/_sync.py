@@ -7,11 +7,13 @@ from functools import partial
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, TypeVar, cast
 
 import boto3
+import botocore.session
 
 from storage.errors import StoreError
 from storage.metadata import ListResult, ObjectInfo
 from storage.object import ObjectStore
 from storage.s3 import _batch
+from storage.s3._client import SMALL_BODY_SIZE, expect_header_remover, trim_endpoint_parameters, tune_session
 from storage.s3._common import BucketStoreMixin
 from storage.s3._plan import batches, page_keys
 from storage.s3._protocol import Runner
@@ -72,11 +74,14 @@ class BucketStore(BucketStoreMixin, ObjectStore):
 
     def _open(self) -> None:
         if self.s3_client is None:
-            session = boto3.session.Session()
+            core = tune_session(botocore.session.get_session())
+            session = boto3.session.Session(botocore_session=core)
             try:
-                self._adopt(session.client("s3", **self.settings.client_kwargs()))
+                client = self._adopt(session.client("s3", **self.settings.client_kwargs()))
             except Exception as err:
                 self._protocol.reraise(err, "open")
+            trim_endpoint_parameters(client, core)
+            client.meta.events.register("before-send.s3", expect_header_remover(SMALL_BODY_SIZE))
 
     def _close(self) -> None:
         client = self._release()
