@@ -353,10 +353,24 @@ class SqliteStore(ObjectStore):
         return {key: found[key] for key in wanted if key in found}
 
     def put_many(self, items: Items) -> None:
-        """Store every ``(key, value)`` pair in one transaction: all of them or none."""
-        rows = [self._row(key, value, "put_many") for key, value in iter_items(items)]
-        with self._transaction("put_many") as connection:
-            connection.executemany(PUT_SQL, rows)
+        """Store every ``(key, value)`` pair in one transaction: all of them or none.
+
+        Pairs of a non-empty ``str`` and ``bytes`` are bound as they are; a key SQLite cannot encode
+        rolls the transaction back and is then reported as ``put`` reports it.
+        """
+        rows = [
+            (key, value)
+            if key.__class__ is str and key and value.__class__ is bytes
+            else self._row(key, value, "put_many")
+            for key, value in iter_items(items)
+        ]
+        try:
+            with self._transaction("put_many") as connection:
+                connection.executemany(PUT_SQL, rows)
+        except UnicodeEncodeError:
+            for key, _ in rows:
+                self._check_key(key, "put_many")
+            raise
 
     def delete_many(self, keys: Iterable[str]) -> None:
         """Remove every key that holds an object in one transaction; absent keys are skipped."""
