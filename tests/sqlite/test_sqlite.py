@@ -180,6 +180,18 @@ def test_get_many_keeps_requested_order_and_skips_duplicates(store: SqliteStore)
     assert list(store.get_many(["b", "missing", "a", "b"]).items()) == [("b", b"2"), ("a", b"1")]
 
 
+class _Key(str):
+    """A str subclass, which the batch checks rather than binding it as it is."""
+
+
+def test_put_many_takes_every_bytes_like_value_and_str_subclass_keys(store: SqliteStore) -> None:
+    values = {"plain": b"1", "array": bytearray(b"2"), "view": memoryview(b"x3x")[1:2], _Key("sub"): b"4"}
+    store.put_many(values)
+    stored = store.get_many(["plain", "array", "view", "sub"])
+    assert stored == {"plain": b"1", "array": b"2", "view": b"3", "sub": b"4"}
+    assert [type(key) for key in store.keys()] == [str] * 4
+
+
 def test_put_many_failing_midway_writes_nothing(store: SqliteStore, db_path: Path) -> None:
     store.put("keep", b"old")
     with sqlite3.connect(db_path) as other:
