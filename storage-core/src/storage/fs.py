@@ -25,6 +25,7 @@ from storage.metadata import ListResult, ObjectInfo, check_range, utc_from_times
 from storage.streams import TempFileWriter
 from storage.validation import (
     RESERVED_SEGMENT_PREFIX,
+    _path_key_problem,
     check_bytes,
     check_key,
     check_path_key,
@@ -77,7 +78,8 @@ class FilesystemStore(ObjectStore):
 
     def _path_for(self, key: str, operation: str) -> str:
         """Return the file path of ``key``, refusing keys that could escape the root."""
-        check_path_key(key, self.store_name, operation)
+        if key.__class__ is not str or not key or _path_key_problem(key):
+            check_path_key(key, self.store_name, operation)
         return f"{self.root_path}/{key}"
 
     def _prepare(self, key: str, operation: str) -> str:
@@ -98,7 +100,9 @@ class FilesystemStore(ObjectStore):
 
     def get(self, key: str) -> bytes:
         """Return the bytes stored at ``key``; ``ObjectNotFound`` if there is none."""
-        path = self._prepare(key, "get")
+        if self._state != OPEN:
+            self._ensure_open("get")
+        path = self._path_for(key, "get")
         try:
             with open(path, "rb") as file:
                 return file.read()
