@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from typing import Any, Callable, List, Optional
@@ -33,7 +34,8 @@ class Subjects:
         from storage.db import SqliteStore
 
         self.raw = raw_connection(str(context.directory("raw") / "raw.db"))
-        self.store = SqliteStore(context.directory("ours") / "store.db")
+        self.store_path = str(context.directory("ours") / "store.db")
+        self.store = SqliteStore(self.store_path)
         self.store.open()
         diskcache = context.peer(GROUP, "diskcache", "diskcache Cache")
         self.cache: Any = None if diskcache is None else diskcache.Cache(str(context.directory("diskcache")))
@@ -60,10 +62,14 @@ class Subjects:
         return [key for (key,) in self.raw.execute(RANGE_SQL, (prefix, prefix_upper_bound(prefix)))]
 
     def clear(self) -> None:
+        """Empty every subject, then checkpoint both databases: each sample starts with an empty WAL."""
         self.raw.execute("DELETE FROM objects")
         self.store.delete_many(list(self.store.keys()))
         if self.cache is not None:
             self.cache.clear()
+        self.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with contextlib.closing(sqlite3.connect(self.store_path, isolation_level=None)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def fill(self, keys: List[str]) -> None:
         rows = [(key, OBJECT) for key in keys]
