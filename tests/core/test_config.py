@@ -370,7 +370,7 @@ def test_building_a_dict_store_without_hook_plugins_imports_no_asyncio_pluggy_or
         )
         store.put("k", b"v")
         assert registry.resolvers() == {} and registry.wrap_built("m", store) is store
-        assert "SqliteStore" in registry.types()
+        assert "FilesystemStore" in registry.types()
         slow = ("asyncio", "pluggy", "storage.hooks", "importlib.metadata", "importlib_metadata", "dataclasses")
         print(sorted(m for m in slow if m in sys.modules))
     """)

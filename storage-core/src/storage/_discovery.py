@@ -90,11 +90,18 @@ def scan(groups: Iterable[str]) -> Optional[dict[str, list[InstalledEntryPoint]]
 
 
 def _other_distribution_finders() -> bool:
-    """Whether a meta-path finder other than the standard path finder contributes distributions."""
+    """Whether a meta-path finder other than the standard path finders contributes distributions.
+
+    The standard ones are the import system's ``PathFinder`` and the path finder that the
+    ``importlib_metadata`` backport installs (Python 3.9); both read ``sys.path`` as ``scan`` does.
+    """
     from importlib.machinery import PathFinder
 
     return any(
-        finder is not PathFinder and hasattr(finder, "find_distributions") for finder in sys.meta_path
+        finder is not PathFinder
+        and hasattr(finder, "find_distributions")
+        and getattr(finder, "__module__", "") != "importlib_metadata"
+        for finder in sys.meta_path
     )
 
 
