@@ -88,8 +88,14 @@ class Twin:
 
     @property
     def client(self) -> Any:
-        """The store's client (opening the store)."""
+        """The store's client (opening the store).
+
+        The sync store then sends every request through it (its lean path is turned off), so
+        the handlers and spies a test puts on the client see them all.
+        """
         self.store.open()
+        if isinstance(self.raw, BucketStore):
+            self.raw._lean = None
         return self.raw.s3_client
 
     def on(self, event: str, handler: Callable[..., Any]) -> None:

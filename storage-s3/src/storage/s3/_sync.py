@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, TypeVar, cast
+from typing import Any, BinaryIO, Callable, ClassVar, Iterable, Iterator, Optional, Sequence, TypeVar, cast
 
 import boto3
 import botocore.session
@@ -15,6 +15,7 @@ from storage.object import ObjectStore
 from storage.s3 import _batch
 from storage.s3._client import SMALL_BODY_SIZE, expect_header_remover, trim_endpoint_parameters, tune_session
 from storage.s3._common import BucketStoreMixin
+from storage.s3._lean import LeanRequests
 from storage.s3._plan import batches, page_keys
 from storage.s3._protocol import Runner
 from storage.s3._settings import (
@@ -44,7 +45,17 @@ class BucketStore(BucketStoreMixin, ObjectStore):
     ``Config`` is accepted too). Without keys, boto3's credential chain applies. Objects above
     ``multipart_threshold`` bytes are uploaded in parts; batch operations keep up to
     ``max_concurrency`` requests in flight. Pass ``s3_client`` to use a client of your own.
+
+    With the client it creates itself, the store sends the plain GET, HEAD, PUT (up to 1 MiB)
+    and DELETE of one key on a lean path (``storage.s3._lean``): signed by botocore's SigV4
+    signer and sent over the client's HTTP session, but without botocore's event pipeline, so
+    event handlers registered on ``store.s3_client`` do not see them; any answer but a plain
+    success or a 404 is re-sent through the client. A client passed as ``s3_client`` sends
+    every request through botocore. ``AsyncBucketStore`` (aioboto3) has no lean path.
     """
+
+    _transient_attrs: ClassVar[tuple[str, ...]] = (*BucketStoreMixin._transient_attrs, "_lean")
+    _lean: Optional[LeanRequests] = None
 
     def __init__(
         self,
@@ -82,8 +93,10 @@ class BucketStore(BucketStoreMixin, ObjectStore):
                 self._protocol.reraise(err, "open")
             trim_endpoint_parameters(client, core)
             client.meta.events.register("before-send.s3", expect_header_remover(SMALL_BODY_SIZE))
+            self._lean = LeanRequests.learn(client, self.settings.bucket_name, self.store_name)
 
     def _close(self) -> None:
+        self._lean = None
         client = self._release()
         if client is not None:
             client.close()
@@ -92,6 +105,11 @@ class BucketStore(BucketStoreMixin, ObjectStore):
 
     def _execute(self, step: Step) -> Any:
         if isinstance(step, Call):
+            lean = self._lean
+            if lean is not None and self.s3_client is self._owned_client and lean.takes(step):
+                response = lean.send(step)
+                if response is not None:
+                    return response
             return getattr(self.s3_client, step.method)(**step.params)
         if isinstance(step, ReadInto):
             return step.body.readinto(step.buffer)
