@@ -270,3 +270,39 @@ def test_bad_keys_fail_before_any_request(relayed_store: BucketStore, relay: Rel
     with pytest.raises(InvalidKey):
         relayed_store.put(key, b"x")
     assert relay.seen == []
+
+
+class _Response:
+    """The part of a botocore HTTP response that the lean path reads for a GET body."""
+
+    def __init__(self, data: bytes, headers: dict[str, str]) -> None:
+        import io
+
+        self.headers = {"content-length": str(len(data)), **headers}
+        self.raw = io.BytesIO(data)
+
+
+def _lean_body(data: bytes, headers: dict[str, str]) -> Any:
+    from types import SimpleNamespace
+
+    from storage.s3._lean import LeanRequests
+
+    return LeanRequests._body(SimpleNamespace(_get_checksum=True), _Response(data, headers))  # type: ignore[arg-type]
+
+
+def test_get_bodies_are_checked_against_the_checksums_botocore_checks() -> None:
+    from botocore.compat import HAS_CRT
+    from botocore.exceptions import FlexibleChecksumError
+
+    assert _lean_body(b"hello", {"x-amz-checksum-crc32": "NhCmhg=="}).read() == b"hello"
+    with pytest.raises(FlexibleChecksumError):
+        _lean_body(b"hellO", {"x-amz-checksum-crc32": "NhCmhg=="}).read()
+    # A checksum of parts ("-<count>") cannot be checked against the whole body: it is left, as botocore does.
+    assert _lean_body(b"hellO", {"x-amz-checksum-crc32": "AAAAAA==-2"}).read() == b"hellO"
+    # CRC-64/NVME and CRC-32C need awscrt; without it botocore skips them and so does the lean path.
+    wrong = {"x-amz-checksum-crc64nvme": "AAAAAAAAAAA=", "x-amz-checksum-crc32c": "AAAAAA=="}
+    if HAS_CRT:
+        with pytest.raises(FlexibleChecksumError):
+            _lean_body(b"hello", wrong).read()
+    else:
+        assert _lean_body(b"hello", wrong).read() == b"hello"

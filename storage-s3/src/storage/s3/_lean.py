@@ -23,7 +23,16 @@ from typing import Any, Mapping, Optional
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.httpchecksum import Crc32Checksum, Sha1Checksum, Sha256Checksum, StreamingChecksumBody
+from botocore.compat import HAS_CRT, has_minimum_crt_version
+from botocore.httpchecksum import (
+    Crc32Checksum,
+    CrtCrc32cChecksum,
+    CrtCrc32Checksum,
+    CrtCrc64NvmeChecksum,
+    Sha1Checksum,
+    Sha256Checksum,
+    StreamingChecksumBody,
+)
 from botocore.parsers import create_parser
 from botocore.response import StreamingBody
 from botocore.utils import percent_encode
@@ -50,9 +59,21 @@ _PLAIN_HEADERS = frozenset({
     "amz-sdk-invocation-id", "amz-sdk-request",
 })
 _SIGNATURE_PREFIX = "AWS4-HMAC-SHA256 Credential="
-#: Response checksums verified here, by botocore's classes; S3's other full-object checksums go the regular way.
-_CHECKSUMS = {"crc32": Crc32Checksum, "sha1": Sha1Checksum, "sha256": Sha256Checksum}
-_UNVERIFIED_CHECKSUMS = ("x-amz-checksum-crc64nvme", "x-amz-checksum-crc32c")
+#: Response checksums in the order botocore tries them; the first full-object one it can verify is checked.
+_CHECKSUM_PRIORITY = ("crc64nvme", "crc32c", "crc32", "sha1", "sha256")
+
+
+def _checksum_classes() -> dict[str, Any]:
+    """The checksums botocore verifies in this installation: CRC-32C and CRC-64/NVME only with ``awscrt``."""
+    classes: dict[str, Any] = {"crc32": Crc32Checksum, "sha1": Sha1Checksum, "sha256": Sha256Checksum}
+    if HAS_CRT:
+        classes.update(crc32=CrtCrc32Checksum, crc32c=CrtCrc32cChecksum)
+        if has_minimum_crt_version((0, 23, 4)):
+            classes["crc64nvme"] = CrtCrc64NvmeChecksum
+    return classes
+
+
+_CHECKSUMS = _checksum_classes()
 
 
 class _Probed(Exception):
@@ -184,7 +205,7 @@ class LeanRequests:
         S3SigV4Auth(self._credentials.get_frozen_credentials(), self._service, self._region).add_auth(request)
         return request
 
-    def _success(self, step: Call, method: str, response: Any) -> Optional[dict[str, Any]]:
+    def _success(self, step: Call, method: str, response: Any) -> dict[str, Any]:
         headers = response.headers
         result: dict[str, Any] = {}
         if "content-length" in headers and method != "PUT":
@@ -194,23 +215,18 @@ class LeanRequests:
         if "last-modified" in headers:
             result["LastModified"] = parse_timestamp(headers["last-modified"])
         if method == "GET":
-            body = self._body(response)
-            if body is None:
-                _drain(response)
-                return self._regular_way(step, "a checksum verified only by the client")
-            result["Body"] = body
+            result["Body"] = self._body(response)
         return result
 
-    def _body(self, response: Any) -> Optional[StreamingBody]:
-        """The streaming body, checked against its checksum as botocore does; ``None`` for one not checked here."""
+    def _body(self, response: Any) -> StreamingBody:
+        """The streaming body, checked against its checksum where botocore would check it."""
         headers = response.headers
         length = headers.get("content-length")
         if self._get_checksum:
-            if any(_full_object(headers.get(name)) for name in _UNVERIFIED_CHECKSUMS):
-                return None
-            for algorithm, checksum in _CHECKSUMS.items():
+            for algorithm in _CHECKSUM_PRIORITY:
+                checksum = _CHECKSUMS.get(algorithm)
                 expected = headers.get(f"x-amz-checksum-{algorithm}")
-                if _full_object(expected):
+                if checksum is not None and _full_object(expected):
                     return StreamingChecksumBody(response.raw, length, checksum(), expected)
         return StreamingBody(response.raw, length)
 
