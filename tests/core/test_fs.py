@@ -8,6 +8,7 @@ import hashlib
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -114,6 +115,37 @@ def test_failed_put_leaves_the_old_object_and_no_temporary_file(
         store.put("k", b"new")
     monkeypatch.undo()
     assert snapshot(tmp_path) == {"k": b"old"}
+
+
+@pytest.mark.parametrize("data", [b"0123456789" * 100, bytearray(b"abc" * 333), memoryview(b"xyz" * 50)])
+def test_short_writes_are_continued_until_the_whole_value_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: Any
+) -> None:
+    real_write = os.write
+
+    def at_most_7(fd: int, chunk: Any) -> int:
+        return real_write(fd, bytes(chunk)[:7])
+
+    store = FilesystemStore(tmp_path)
+    monkeypatch.setattr(os, "write", at_most_7)
+    store.put("k", data)
+    monkeypatch.undo()
+    assert store.get("k") == bytes(data)
+
+
+def test_temporary_names_differ_in_a_forked_child(tmp_path: Path) -> None:
+    import storage.fs as fs
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os.write(write, fs._temp_tag.encode())
+        os._exit(0)
+    os.close(write)
+    child_tag = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert child_tag and child_tag != fs._temp_tag
 
 
 def test_leftover_temporary_files_are_not_keys(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import hashlib
 import os
 import secrets
 import stat as stat_module
-from itertools import chain
+from itertools import chain, count
 from typing import Any, BinaryIO, Iterator, NoReturn, Optional, Union
 
 from storage._base import ObjectStore
@@ -39,6 +39,20 @@ PathLike = Union[str, "os.PathLike[str]"]
 _MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
 #: Attempts at creating a temporary file while a concurrent delete prunes its directory.
 _PUT_ATTEMPTS = 8
+
+#: Temporary file names: a random tag per process (drawn again in a forked child) and a counter.
+#: O_EXCL makes a clash with another process's name a retry, never a shared file.
+_temp_tag = secrets.token_hex(6)
+_temp_numbers = count()
+
+
+def _new_temp_tag() -> None:
+    global _temp_tag
+    _temp_tag = secrets.token_hex(6)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_temp_tag)
 
 
 def fsync_directory(path: str) -> None:
@@ -115,12 +129,16 @@ class FilesystemStore(ObjectStore):
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Write ``data`` to a temporary file, then move it over (or, ``if_absent``, link it to) ``key``."""
-        path = self._prepare(key, "put")
-        view = check_bytes(data, self.store_name, key)
+        if self._state != OPEN:
+            self._ensure_open("put")
+        path = self._path_for(key, "put")
+        payload = data if data.__class__ is bytes else check_bytes(data, self.store_name, key)
         fd, temp_path = self._create_temp(path.rpartition("/")[0], key)
         try:
             try:
-                self._write_all(fd, view)
+                written = os.write(fd, payload)
+                if written < len(payload):
+                    self._write_all(fd, memoryview(payload)[written:])
                 if self.fsync:
                     os.fsync(fd)
             finally:
@@ -130,7 +148,13 @@ class FilesystemStore(ObjectStore):
             if isinstance(err, OSError):
                 self._fail(err, "put", key)
             raise
-        self._commit(temp_path, path, key, "put", if_absent)
+        if if_absent or self.fsync:
+            self._commit(temp_path, path, key, "put", if_absent)
+            return
+        try:
+            os.replace(temp_path, path)
+        except OSError as err:
+            self._commit_failed(err, temp_path, path, key, "put")
 
     def _commit(self, temp_path: str, path: str, key: str, operation: str, if_absent: bool = False) -> None:
         """Make the complete temporary file the object at ``path``; remove it on failure."""
@@ -141,16 +165,20 @@ class FilesystemStore(ObjectStore):
             else:
                 os.replace(temp_path, path)
         except OSError as err:
-            self._discard_temp(temp_path)
-            if os.path.isdir(path):
-                raise InvalidKey(
-                    "a directory of other keys is in the way", store=self.store_name, operation=operation, key=key
-                ) from err
-            if isinstance(err, FileExistsError):
-                raise AlreadyExists(store=self.store_name, operation=operation, key=key) from err
-            self._fail(err, operation, key)
+            self._commit_failed(err, temp_path, path, key, operation)
         if self.fsync:
             fsync_directory(path.rpartition("/")[0])
+
+    def _commit_failed(self, err: OSError, temp_path: str, path: str, key: str, operation: str) -> NoReturn:
+        """Remove the temporary file and raise the error for a commit that ``err`` stopped."""
+        self._discard_temp(temp_path)
+        if os.path.isdir(path):
+            raise InvalidKey(
+                "a directory of other keys is in the way", store=self.store_name, operation=operation, key=key
+            ) from err
+        if isinstance(err, FileExistsError):
+            raise AlreadyExists(store=self.store_name, operation=operation, key=key) from err
+        self._fail(err, operation, key)
 
     @staticmethod
     def _discard_temp(temp_path: str) -> None:
@@ -162,7 +190,7 @@ class FilesystemStore(ObjectStore):
     def _create_temp(self, directory: str, key: str) -> tuple[int, str]:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         for _ in range(_PUT_ATTEMPTS):
-            temp_path = f"{directory}/{RESERVED_SEGMENT_PREFIX}{secrets.token_hex(8)}"
+            temp_path = f"{directory}/{RESERVED_SEGMENT_PREFIX}{_temp_tag}-{next(_temp_numbers):x}"
             try:
                 return os.open(temp_path, flags, 0o666), temp_path
             except FileNotFoundError:
