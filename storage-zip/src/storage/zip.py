@@ -277,10 +277,16 @@ class ZipStore(ObjectStore):
         return check_path_key(key, self.store_name, operation)
 
     def get(self, key: str) -> bytes:
-        """Return the bytes of the member ``key``; ``ObjectNotFound`` if there is none."""
-        key = self._checked(key, "get")
+        """Return the bytes of the member ``key``; ``ObjectNotFound`` if there is none.
+
+        The index holds only valid keys, so a hit needs no check; a miss is checked first.
+        """
+        if self._state != OPEN:
+            self._ensure_open("get")
         with self._lock:
-            entry = self._entry(key, "get")
+            entry = self._index.get(key) if key.__class__ is str else None
+            if entry is None:
+                entry = self._entry(self._checked(key, "get"), "get")
             if isinstance(entry, Pending):
                 return entry.data
             try:
