@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Awaitable, Callable, Iterator
+from typing import Any, Iterator
 
 import aiohttp
 from botocore.exceptions import ResponseStreamingError
 
-from storage.s3._multipart import StreamingUpload, discard_stream, finish_stream, write_stream
+from storage.s3._multipart import UploadHandle, discard_stream, finish_stream, write_stream
 from storage.s3._protocol import BucketProtocol
-from storage.s3._steps import Plan
 from storage.streams import AsyncDiscardOnError
 
 __all__ = ["AsyncBodyReader", "AsyncUploadWriter", "payload_errors"]
@@ -65,24 +64,12 @@ class AsyncBodyReader:
         return f"<AsyncBodyReader {self._protocol.store_name} {self.key!r}>"
 
 
-class AsyncUploadWriter(AsyncDiscardOnError):
+class AsyncUploadWriter(UploadHandle, AsyncDiscardOnError):
     """The async twin of ``UploadWriter``: ``await write``, ``await close``, ``await discard``, ``async with``.
 
     An async writer dropped without ``close()`` or ``discard()`` cannot abort its upload from the
     garbage collector: use ``async with`` (or a bucket lifecycle rule for incomplete uploads).
     """
-
-    def __init__(
-        self, run: Callable[[Plan[Any]], Awaitable[Any]], protocol: BucketProtocol, upload: StreamingUpload
-    ) -> None:
-        self._run = run
-        self._protocol = protocol
-        self._upload = upload
-
-    @property
-    def closed(self) -> bool:
-        """Whether the stream was closed or discarded."""
-        return self._upload.finished
 
     async def write(self, data: Any) -> int:
         """Take ``data`` (bytes-like); return how many bytes were taken."""

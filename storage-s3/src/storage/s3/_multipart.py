@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from storage.s3._protocol import BucketProtocol
 
 __all__ = [
-    "StreamingUpload", "copy_in_parts", "discard_stream", "finish_stream", "streaming_part_size", "upload_in_parts",
-    "write_stream",
+    "StreamingUpload", "UploadHandle", "copy_in_parts", "discard_stream", "finish_stream", "streaming_part_size",
+    "upload_in_parts", "write_stream",
 ]
 
 log = logging.getLogger("storage.s3")
@@ -228,3 +228,17 @@ def discard_stream(protocol: BucketProtocol, upload: StreamingUpload) -> Plan[No
     upload_id, upload.upload_id = upload.upload_id, None
     if upload_id is not None:
         yield from _abort(protocol, STREAM_OPERATION, upload.key, upload_id)
+
+
+class UploadHandle:
+    """What the sync and async upload writers hold: the store's plan runner, its protocol, the upload."""
+
+    def __init__(self, run: Callable[[Plan[Any]], Any], protocol: BucketProtocol, upload: StreamingUpload) -> None:
+        self._run = run
+        self._protocol = protocol
+        self._upload = upload
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream was closed or discarded."""
+        return self._upload.finished

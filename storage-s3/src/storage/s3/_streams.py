@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Any, Callable
+from typing import Any
 
-from storage.s3._multipart import StreamingUpload, discard_stream, finish_stream, write_stream
+from storage.s3._multipart import UploadHandle, discard_stream, finish_stream, write_stream
 from storage.s3._protocol import BucketProtocol
-from storage.s3._steps import Plan
 from storage.streams import DiscardOnError
 
 __all__ = ["BodyReader", "UploadWriter"]
@@ -54,7 +53,7 @@ class BodyReader(io.RawIOBase):
         return f"<BodyReader {self._protocol.store_name} {self.key!r}>"
 
 
-class UploadWriter(DiscardOnError):
+class UploadWriter(UploadHandle, DiscardOnError):
     """A writable binary file that streams into a multipart upload; the object appears on ``close()``.
 
     Each ``write`` runs through ``run`` (the store's plan runner): it buffers, and sends a part
@@ -62,16 +61,6 @@ class UploadWriter(DiscardOnError):
     PutObject if no part was sent); ``discard()``, a ``with`` block that raises, or garbage
     collection before ``close()`` aborts it, so nothing is stored and no parts remain.
     """
-
-    def __init__(self, run: Callable[[Plan[Any]], Any], protocol: BucketProtocol, upload: StreamingUpload) -> None:
-        self._run = run
-        self._protocol = protocol
-        self._upload = upload
-
-    @property
-    def closed(self) -> bool:
-        """Whether the stream was closed or discarded."""
-        return self._upload.finished
 
     def writable(self) -> bool:
         """Always true."""
