@@ -338,3 +338,45 @@ def test_async_wrapper_forwards_derived_operations(tmp_path: Any) -> None:
         assert store.capabilities.native_range and store.capabilities.native_metadata
 
     asyncio.run(scenario())
+
+
+def test_instance_lock_is_made_once_per_instance_even_by_racing_threads() -> None:
+    import threading
+
+    from storage.wrapper import instance_lock
+
+    made: list[object] = []
+
+    def factory() -> threading.Lock:
+        lock = threading.Lock()
+        made.append(lock)
+        return lock
+
+    store, other = DictStore(), DictStore()
+    start = threading.Barrier(8)
+    seen: list[object] = []
+
+    def take() -> None:
+        start.wait()
+        seen.append(instance_lock(store, "_test_lock", factory))
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 1 and seen == made * 8
+    assert instance_lock(other, "_test_lock", factory) is not made[0] and len(made) == 2
+    # The lock is a plain attribute of the instance.
+    assert store._test_lock is made[0]  # type: ignore[attr-defined]
+
+
+def test_a_pickled_store_has_no_lifecycle_locks_and_opens_again() -> None:
+    store = DictStore()
+    store.put("k", b"v", if_absent=True)  # creates the conditional-write lock if the store needs one
+    store.open()
+    copy = pickle.loads(pickle.dumps(store))
+    assert not any(name.startswith("_lifecycle_") for name in vars(copy))
+    assert copy.get("k") == b"v"
+    copy.put("j", b"w", if_absent=True)
+    assert copy.get("j") == b"w"
