@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -184,13 +185,41 @@ def test_other_requests_go_through_botocore(relayed_store: BucketStore, relay: R
     assert calls == ["PutObject", "GetObject", "ListObjectsV2"]
 
 
-def test_put_sends_the_checksum_botocore_sends(relayed_store: BucketStore, relay: Relay) -> None:
+def test_put_over_http_signs_the_body_instead_of_a_second_checksum(relayed_store: BucketStore, relay: Relay) -> None:
     relayed_store.put("k", b"hello")
     headers = relay.seen[0][2]
-    assert headers["x-amz-checksum-crc32"] == "NhCmhg=="
+    assert headers["X-Amz-Content-SHA256"] == hashlib.sha256(b"hello").hexdigest()
+    assert "x-amz-content-sha256" in headers["Authorization"]
+    assert not any(name.lower().startswith("x-amz-checksum") for name in headers)
     assert "Expect" not in headers
-    assert "x-amz-checksum-crc32" in headers["Authorization"]
-    assert relayed_store.s3_client.head_object(Bucket=relayed_store.bucket_name, Key="k")["ContentLength"] == 5
+    assert relayed_store.get("k") == b"hello"
+
+
+def test_put_with_an_unsigned_body_sends_the_checksum_botocore_sends(
+    make_store: Callable[..., BucketStore], relay: Relay
+) -> None:
+    store = make_store(s3_url=relay.url, botocore_config_kwargs={"s3": {"payload_signing_enabled": False}})
+    with store:
+        store.put("k", b"hello")
+        headers = relay.seen[-1][2]
+        assert relay.agents()[-1] == "lean"
+        assert headers["X-Amz-Content-SHA256"] == "UNSIGNED-PAYLOAD"
+        assert headers["x-amz-checksum-crc32"] == "NhCmhg=="
+        assert "x-amz-checksum-crc32" in headers["Authorization"]
+        assert store.get("k") == b"hello"
+
+
+def test_put_over_https_sends_the_checksum_botocore_sends() -> None:
+    store = BucketStore(
+        endpoint_url="https://s3.example.test", s3_access_key=ACCESS_KEY, s3_secret_key=SECRET_KEY,
+        bucket_name="lean-bucket", region_name=REGION,
+    )
+    with store:
+        assert store._lean is not None
+        request = store._lean._signed("PUT", {"Bucket": "lean-bucket", "Key": "k", "Body": b"hello"})
+        assert request.headers["X-Amz-Content-SHA256"] == "UNSIGNED-PAYLOAD"
+        assert request.headers["x-amz-checksum-crc32"] == "NhCmhg=="
+        assert "x-amz-checksum-crc32" in request.headers["Authorization"]
 
 
 @pytest.mark.parametrize("failure", ["500", "drop"])

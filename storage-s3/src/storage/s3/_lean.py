@@ -10,6 +10,12 @@ raise). Anything else (another status, a redirect, an exception while sending or
 checksum this module does not verify) makes ``send`` return ``None``, and the caller re-issues
 the request through the client, which retries, follows redirects and reports errors as usual.
 
+A PUT carries a CRC-32 of its body (``x-amz-checksum-crc32``) where botocore would, except where
+the signature already covers the body: over plain HTTP, S3's SigV4 signs the SHA-256 of the body
+(``x-amz-content-sha256``) and S3 refuses a body that does not match it, so a second checksum
+would only cost the client and the server work. Over HTTPS the body is left unsigned and the
+CRC-32 is S3's check of it, as with botocore.
+
 The URL is botocore's: the client is asked once, at set-up, which URL it sends for a probe key
 (the request is stopped before it leaves), and each request appends the key encoded as
 botocore encodes it.
@@ -99,7 +105,10 @@ class LeanRequests:
         self._region = region
         self._service = service
         self._store_name = store_name
-        self._put_checksum = getattr(config, "request_checksum_calculation", None) == "when_supported"
+        self._put_checksum = (
+            getattr(config, "request_checksum_calculation", None) == "when_supported"
+            and not _signs_payload(config, prefix)
+        )
         self._get_checksum = getattr(config, "response_checksum_validation", None) == "when_supported"
         self._error_parser = create_parser("rest-xml")
 
@@ -245,6 +254,12 @@ class LeanRequests:
         """Log why ``step`` is to be re-issued through the client; return ``send``'s answer for that (``None``)."""
         log.debug("%s: %s %r goes the regular way (%s)", self._store_name, step.method, step.key, reason)
         return None
+
+
+def _signs_payload(config: Any, url: str) -> bool:
+    """Whether SigV4 signs the SHA-256 of a PUT body sent to ``url`` (botocore's rule for S3 with a checksum)."""
+    explicit = (getattr(config, "s3", None) or {}).get("payload_signing_enabled")
+    return bool(explicit) if explicit is not None else not url.lower().startswith("https:")
 
 
 def _full_object(checksum: Optional[str]) -> bool:
