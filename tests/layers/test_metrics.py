@@ -14,7 +14,7 @@ from storage.aioutils import AsyncMetricsStore
 from storage.errors import ConfigError, ObjectNotFound
 from storage.object import AsyncDictStore, DictStore
 from storage.utils import MetricsStore, format_metrics
-from storage.utils._meter import Recorder, _Telemetry
+from storage.utils._meter import BATCH, Recorder, _Telemetry
 
 
 def _exercise(store: MetricsStore) -> None:
@@ -95,9 +95,20 @@ def test_reset_and_pickle() -> None:
     store.put("a", b"1")
     clone = pickle.loads(pickle.dumps(store))
     assert clone.snapshot()["operations"]["put"]["count"] == 1
-    clone.put("b", b"2")
+    clone.put("b", b"22")
+    assert clone.get("b") == b"22"
+    operations = clone.snapshot()["operations"]
+    assert (operations["put"]["count"], operations["put"]["bytes_in"]) == (2, 3)
+    assert (operations["get"]["count"], operations["get"]["bytes_out"]) == (1, 2)
+    assert store.snapshot()["operations"]["put"]["count"] == 1
     store.reset()
     assert store.snapshot()["operations"] == {}
+    for _ in range(BATCH + 1):
+        store.put("c", b"333")
+    assert store.get("c") == b"333"
+    operations = store.snapshot()["operations"]
+    assert (operations["put"]["count"], operations["put"]["bytes_in"]) == (BATCH + 1, 3 * (BATCH + 1))
+    assert (operations["get"]["count"], operations["get"]["bytes_out"], operations["get"]["errors"]) == (1, 3, 0)
 
 
 @pytest.mark.parametrize("size", [0, -1, "10", True])

@@ -11,16 +11,17 @@ import collections
 import math
 import threading
 import time
+from itertools import repeat, starmap
 from types import TracebackType
 from typing import Any, Deque, Optional
 
 from storage.errors import ConfigError
 
-__all__ = ["Measurement", "MetricsRules", "Recorder", "format_metrics", "size"]
+__all__ = ["BATCH", "Measurement", "MetricsRules", "Recorder", "format_metrics", "size"]
 
 PERCENTILES = (50, 90, 99)
-#: Finished operations are added to the figures in batches of this many.
-_BATCH = 256
+#: Successful calls are added to the figures in batches of this many.
+BATCH = 256
 _COLUMNS = ("operation", "count", "errors", "bytes_in", "bytes_out", "p50_ms", "p90_ms", "p99_ms")
 
 
@@ -42,7 +43,7 @@ def _percentile(ordered: list[float], percent: int) -> Optional[float]:
 
 
 class _Stats:
-    """One operation's figures."""
+    """One operation's figures, and its calls finished since they were last added up."""
 
     def __init__(self, reservoir_size: int) -> None:
         self.count = 0
@@ -50,6 +51,33 @@ class _Stats:
         self.bytes_in = 0
         self.bytes_out = 0
         self.latencies: Deque[float] = collections.deque(maxlen=reservoir_size)
+        #: Successful calls not yet added up, as ``(seconds, bytes_in, bytes_out)``: appended without a
+        #: lock (``deque.append`` is atomic), added up by ``settle`` under the recorder's lock.
+        self.pending: Deque[tuple[float, int, int]] = collections.deque()
+
+    def settle(self) -> None:
+        """Add the pending calls to the figures (the caller holds the recorder's lock)."""
+        pending = self.pending
+        done = list(starmap(pending.popleft, repeat((), len(pending))))
+        if done:
+            seconds, bytes_in, bytes_out = zip(*done)
+            self.count += len(done)
+            self.bytes_in += sum(bytes_in)
+            self.bytes_out += sum(bytes_out)
+            self.latencies.extend(seconds)
+
+    def add_failed(self, seconds: float, bytes_in: int, bytes_out: int) -> None:
+        """Count one failed call (the caller holds the recorder's lock)."""
+        self.count += 1
+        self.errors += 1
+        self.bytes_in += bytes_in
+        self.bytes_out += bytes_out
+        self.latencies.append(seconds)
+
+    def clear(self) -> None:
+        """Forget the figures (the caller holds the recorder's lock and has settled)."""
+        self.count = self.errors = self.bytes_in = self.bytes_out = 0
+        self.latencies.clear()
 
     def as_dict(self) -> dict[str, Any]:
         ordered = sorted(self.latencies)
@@ -96,7 +124,12 @@ class _Telemetry:
 
 
 class Recorder:
-    """Thread-safe per-operation counts, bytes, errors and latencies of one store."""
+    """Thread-safe per-operation counts, bytes, errors and latencies of one store.
+
+    Successful calls are queued per operation without a lock and added up in batches of
+    ``BATCH`` and before every read of the figures; a store's hot path may append to the queue
+    that ``lane`` returns itself.
+    """
 
     def __init__(self, name: str, reservoir_size: int) -> None:
         self.name = name
@@ -104,9 +137,6 @@ class Recorder:
         self._stats: dict[str, _Stats] = {}
         self._lock = threading.Lock()
         self._telemetry: Any = None
-        #: Finished operations not yet added to ``_stats``: appended without a lock (``deque.append``
-        #: is atomic), added in batches of ``_BATCH`` and before every read of the figures.
-        self._pending: Deque[tuple[str, float, int, int, bool]] = collections.deque()
 
     def telemetry(self) -> Optional[_Telemetry]:
         """The OpenTelemetry instruments, loaded on first use (None without the package)."""
@@ -114,58 +144,69 @@ class Recorder:
             self._telemetry = _Telemetry.load() or False
         return self._telemetry or None
 
+    def _stats_of(self, operation: str) -> _Stats:
+        stats = self._stats.get(operation)
+        if stats is None:
+            stats = self._stats.setdefault(operation, _Stats(self.reservoir_size))
+        return stats
+
+    def lane(self, operation: str) -> Optional[Deque[tuple[float, int, int]]]:
+        """The queue of ``operation``'s successful calls, or None while OpenTelemetry is exporting.
+
+        A caller appends ``(seconds, bytes_in, bytes_out)`` and calls ``settle(operation)`` once the
+        queue holds ``BATCH`` calls or more; with None every call must go through ``record``.
+        """
+        return None if self.telemetry() is not None else self._stats_of(operation).pending
+
+    def settle(self, operation: str) -> None:
+        """Add ``operation``'s queued calls to its figures."""
+        with self._lock:
+            self._stats_of(operation).settle()
+
     def measure(self, operation: str, bytes_in: int = 0) -> Measurement:
         """Time one operation; set ``bytes_out`` on the result for reads."""
         return Measurement(self, operation, bytes_in)
 
     def record(self, operation: str, seconds: float, bytes_in: int, bytes_out: int, failed: bool) -> None:
         """Add one finished operation."""
-        pending = self._pending
-        pending.append((operation, seconds, bytes_in, bytes_out, failed))
-        if len(pending) >= _BATCH:
+        stats = self._stats_of(operation)
+        if failed:
             with self._lock:
-                self._add_pending()
+                stats.add_failed(seconds, bytes_in, bytes_out)
+        else:
+            pending = stats.pending
+            pending.append((seconds, bytes_in, bytes_out))
+            if len(pending) >= BATCH:
+                with self._lock:
+                    stats.settle()
         if self._telemetry is not False:
             telemetry = self.telemetry()
             if telemetry is not None:
                 attributes = {"storage.store": self.name, "storage.operation": operation}
                 telemetry.record(attributes, seconds, bytes_in, bytes_out, failed)
 
-    def _add_pending(self) -> None:
-        """Move the pending operations into ``_stats`` (the caller holds ``_lock``)."""
-        pending, stats_of = self._pending, self._stats
-        while True:
-            try:
-                operation, seconds, bytes_in, bytes_out, failed = pending.popleft()
-            except IndexError:
-                return
-            stats = stats_of.get(operation)
-            if stats is None:
-                stats = stats_of[operation] = _Stats(self.reservoir_size)
-            stats.count += 1
-            stats.errors += failed
-            stats.bytes_in += bytes_in
-            stats.bytes_out += bytes_out
-            stats.latencies.append(seconds)
+    def _settled(self) -> list[tuple[str, _Stats]]:
+        """Every operation's figures with its queue added up (the caller holds ``_lock``)."""
+        for stats in self._stats.values():
+            stats.settle()
+        return sorted(self._stats.items())
 
     def snapshot(self) -> dict[str, Any]:
-        """A JSON-ready copy of the figures so far."""
+        """A JSON-ready copy of the figures so far (operations not called since the last reset are left out)."""
         with self._lock:
-            self._add_pending()
-            operations = {name: stats.as_dict() for name, stats in sorted(self._stats.items())}
+            operations = {name: stats.as_dict() for name, stats in self._settled() if stats.count}
         return {"store": self.name, "operations": operations}
 
     def reset(self) -> None:
-        """Forget every figure."""
+        """Forget every figure (the queues stay, so stores holding a lane keep counting)."""
         with self._lock:
-            self._add_pending()
-            self._stats.clear()
+            for _, stats in self._settled():
+                stats.clear()
 
     def __getstate__(self) -> dict[str, Any]:
         with self._lock:
-            self._add_pending()
-            state = dict(self.__dict__)
-        del state["_lock"]
+            self._settled()
+            state = {name: getattr(self, name) for name in ("name", "reservoir_size", "_stats")}
         state["_telemetry"] = None
         return state
 
