@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import threading
+import time
+from typing import Any, Iterator
 
 import pytest
 
@@ -11,6 +13,7 @@ from storage import aioutils, utils
 from storage.errors import ConfigError, StoreUnavailable
 from storage.fs import FilesystemStore
 from storage.object import AsyncDictStore, DictStore
+from storage.utils._copyplans import SyncRun
 
 
 def test_copy_store_report_and_progress() -> None:
@@ -84,6 +87,76 @@ def test_clear_store() -> None:
     store = DictStore({"a": 1, "b/c": 2})
     report = utils.clear_store(store)
     assert store.objects == {} and report.deleted == 2
+
+
+class _Slow(DictStore):
+    """A DictStore whose puts wait a little and count how many run at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = self.most = 0
+        self.guard = threading.Lock()
+
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        with self.guard:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.002)
+        super().put(key, data, if_absent=if_absent)
+        with self.guard:
+            self.running -= 1
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 8])
+def test_at_most_concurrency_keys_run_at_once(concurrency: int) -> None:
+    target = _Slow()
+    report = utils.copy_store(DictStore({f"k{i}": b"x" for i in range(40)}), target, concurrency=concurrency)
+    assert report.copied == 40 and len(target.objects) == 40
+    assert 1 <= target.most <= concurrency
+    if concurrency > 1:
+        assert target.most > 1
+
+
+def test_a_failing_listing_stops_the_run_and_is_raised() -> None:
+    class Broken(DictStore):
+        def keys(self, prefix: str = "") -> Iterator[str]:
+            yield "a"
+            yield "b"
+            raise StoreUnavailable("listing lost", store="Broken", operation="keys")
+
+    target = _Slow()
+    with pytest.raises(StoreUnavailable, match="listing lost"):
+        utils.copy_store(Broken({"a": b"1", "b": b"2"}), target, concurrency=4)
+    assert target.objects == {"a": b"1", "b": b"2"} and target.running == 0
+
+
+@pytest.mark.parametrize("error", [RuntimeError("progress failed"), KeyboardInterrupt()])
+def test_an_error_of_the_progress_callback_stops_the_run(error: BaseException) -> None:
+    def progress(key: str, outcome: str, report: Any) -> None:
+        if report.total == 5:
+            raise error
+
+    target = _Slow()
+    with pytest.raises(type(error)):
+        utils.copy_store(DictStore({f"k{i:02d}": b"x" for i in range(60)}), target, progress=progress, concurrency=4)
+    assert 5 <= len(target.objects) < 60 and target.running == 0
+
+
+def test_sync_plans_are_made_once_per_key_in_listing_order() -> None:
+    source = DictStore({f"k{i:03d}": b"v" for i in range(200)})
+    target = DictStore({"gone": b"x"})
+    planned: list[str] = []
+    plan_for = SyncRun.plan_for
+
+    def recording(run: SyncRun, key: str) -> Any:
+        planned.append(key)
+        return plan_for(run, key)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SyncRun, "plan_for", recording)
+        report = utils.sync_stores(source, target, delete=True, concurrency=8)
+    assert planned == list(source.keys())
+    assert (report.copied, report.deleted) == (200, 1) and target.objects == source.objects
 
 
 def test_bad_concurrency_refused() -> None:

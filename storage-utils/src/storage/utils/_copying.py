@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import threading
 from typing import Any, Callable, Iterable, Optional
 
 from storage.errors import ConfigError
@@ -21,26 +21,54 @@ def check_concurrency(concurrency: int) -> int:
     return concurrency
 
 
-def _settle(report: CopyReport, key: str, future: Future[str]) -> None:
-    error = future.exception()
-    if error is None:
-        report.record(key, future.result())
-    else:
-        report.record(key, FAILED, error)
-
-
 def _drive(keys: Iterable[str], plan_for: Callable[[str], Plan[str]], report: CopyReport, concurrency: int) -> None:
-    """Run one plan per key, at most ``concurrency`` at a time, recording each outcome."""
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        pending: dict[Future[str], str] = {}
-        for key in keys:
-            pending[pool.submit(run, plan_for(key))] = key
-            if len(pending) >= concurrency:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    _settle(report, pending.pop(future), future)
-        for future in wait(pending).done:
-            _settle(report, pending[future], future)
+    """Run one plan per key on ``concurrency`` threads, recording each outcome.
+
+    Each thread takes the next key itself: the key iterator and ``plan_for`` run under one lock
+    (one key at a time, in order), ``report.record`` under another, so the calling thread only
+    waits and no key is handed from thread to thread. A plan's exception fails its key; any
+    other (from listing the keys, ``plan_for`` or the progress callback) and an interrupt of the
+    calling thread stop the run once the plans under way have finished, and are raised here.
+    """
+    source = iter(keys)
+    taking, recording = threading.Lock(), threading.Lock()
+    stopped = threading.Event()
+    raised: list[BaseException] = []
+
+    def next_plan() -> Optional[tuple[str, Plan[str]]]:
+        with taking:
+            if stopped.is_set():
+                return None
+            key = next(source, None)
+            return None if key is None else (key, plan_for(key))
+
+    def work() -> None:
+        try:
+            while (job := next_plan()) is not None:
+                key, plan = job
+                try:
+                    outcome, error = run(plan), None
+                except Exception as err:
+                    outcome, error = FAILED, err
+                with recording:
+                    report.record(key, outcome, error)
+        except BaseException as err:
+            stopped.set()
+            raised.append(err)
+
+    workers = [threading.Thread(target=work, name=f"storage-copy-{n}", daemon=True) for n in range(concurrency)]
+    for worker in workers:
+        worker.start()
+    try:
+        for worker in workers:
+            worker.join()
+    except BaseException:
+        stopped.set()
+        for worker in workers:
+            worker.join()
+        raise
+    if raised:
+        raise raised[0]
 
 
 def copy_store(
