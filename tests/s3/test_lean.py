@@ -177,6 +177,27 @@ def test_plain_requests_take_the_lean_path(relayed_store: BucketStore, relay: Re
     assert {path for _, path, _ in lean} == {f"/{relayed_store.bucket_name}/a%20b/%C3%BC%2B%25"}
 
 
+def test_without_a_proxy_requests_go_straight_to_the_sessions_pool(relayed_store: BucketStore) -> None:
+    lean = relayed_store._lean
+    assert lean is not None and lean._pool is not None
+    relayed_store.put("k", b"pooled")
+    assert relayed_store.get("k") == b"pooled"
+    assert lean._pool.num_connections >= 1
+
+
+def test_through_a_proxy_the_lean_path_sends_as_the_session_does(
+    make_store: Callable[..., BucketStore], relay: Relay, s3_endpoint: str
+) -> None:
+    store = make_store(botocore_config_kwargs={"proxies": {"http": relay.url}})
+    with store:
+        assert store._lean is not None and store._lean._pool is None
+        store.put("k", b"via the proxy")
+        assert store.get("k") == b"via the proxy"
+    lean = [entry for entry, agent in zip(relay.seen, relay.agents()) if agent == "lean"]
+    assert [method for method, _, _ in lean] == ["PUT", "GET"]
+    assert all(path.startswith(f"{s3_endpoint}/") for _, path, _ in lean)
+
+
 def test_other_requests_go_through_botocore(relayed_store: BucketStore, relay: Relay) -> None:
     calls = _botocore_calls(relayed_store)
     relayed_store.put("k", b"0123456789", if_absent=True)

@@ -4,7 +4,9 @@ botocore spends about 1 ms of client CPU on each request (event dispatch, endpoi
 user agent, request and response pipeline). For the four idempotent requests on one key that
 carry nothing but the bucket and the key (and a small body for PUT), ``LeanRequests`` signs
 the request with botocore's own ``S3SigV4Auth`` and sends it over the client's own HTTP
-session (its pool, timeouts, proxies and TLS settings). Only the plain outcomes are handled
+session: straight to the session's urllib3 pool for the bucket's host, set up as the session
+sets it up for each request (its timeouts, pool size and TLS settings), or, where a proxy
+applies, through ``session.send``. Only the plain outcomes are handled
 here: a 2xx answer, and a 404 of GET or HEAD (raised as the ``ClientError`` the client would
 raise). Anything else (another status, a redirect, an exception while sending or receiving, a
 checksum this module does not verify) makes ``send`` return ``None``, and the caller re-issues
@@ -26,9 +28,10 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any, Mapping, Optional
+from urllib.parse import urlsplit
 
 from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
+from botocore.awsrequest import AWSRequest, AWSResponse
 from botocore.compat import HAS_CRT, has_minimum_crt_version
 from botocore.httpchecksum import (
     Crc32Checksum,
@@ -98,6 +101,8 @@ class LeanRequests:
         config = client.meta.config
         self._client = client
         self._session = client._endpoint.http_session
+        self._pool = _direct_pool(self._session, prefix)
+        self._origin = len(urlsplit(prefix)._replace(path="", query="", fragment="").geturl())
         self._credentials = client._request_signer._credentials
         self._config = config
         self._bucket = bucket
@@ -179,9 +184,7 @@ class LeanRequests:
         """
         method, operation = _METHODS[step.method]
         try:
-            prepared = self._signed(method, step.params).prepare()
-            prepared.stream_output = method == "GET"
-            response = self._session.send(prepared)
+            response = self._sent(method, self._signed(method, step.params))
         except Exception as err:
             return self._regular_way(step, type(err).__name__)
         status = response.status_code
@@ -213,6 +216,22 @@ class LeanRequests:
             request.headers["x-amz-checksum-mode"] = "ENABLED"
         S3SigV4Auth(self._credentials.get_frozen_credentials(), self._service, self._region).add_auth(request)
         return request
+
+    def _sent(self, method: str, request: AWSRequest) -> AWSResponse:
+        """The response to ``request``: from the session's pool directly, as the session would send it."""
+        pool = self._pool
+        if pool is None or pool.pool is None:  # a proxy applies, or the pool was closed
+            prepared = request.prepare()
+            prepared.stream_output = method == "GET"
+            return self._session.send(prepared)
+        raw = pool.urlopen(
+            method, request.url[self._origin:], body=request.data, headers=dict(request.headers.items()),
+            retries=False, assert_same_host=False, preload_content=False, decode_content=False,
+        )
+        response = AWSResponse(request.url, raw.status, raw.headers, raw)
+        if method != "GET":
+            response.content  # noqa: B018 (reading the property reads the body and frees the connection)
+        return response
 
     def _success(self, step: Call, method: str, response: Any) -> dict[str, Any]:
         headers = response.headers
@@ -254,6 +273,23 @@ class LeanRequests:
         """Log why ``step`` is to be re-issued through the client; return ``send``'s answer for that (``None``)."""
         log.debug("%s: %s %r goes the regular way (%s)", self._store_name, step.method, step.key, reason)
         return None
+
+
+def _direct_pool(session: Any, url: str) -> Any:
+    """The session's urllib3 pool for ``url``, set up as ``session.send`` sets it up for each request.
+
+    None where a proxy applies or the session is not botocore's ``URLLib3Session`` as known here:
+    requests then go through ``session.send``.
+    """
+    try:
+        if session._proxy_config.proxy_url_for(url) is not None:
+            return None
+        pool = session._get_connection_manager(url, None).connection_from_url(url)
+        session._setup_ssl_cert(pool, url, session._verify)
+    except Exception as err:
+        log.debug("requests of the lean path go through the HTTP session (%s)", type(err).__name__)
+        return None
+    return pool
 
 
 def _signs_payload(config: Any, url: str) -> bool:
