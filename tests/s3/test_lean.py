@@ -185,6 +185,20 @@ def test_without_a_proxy_requests_go_straight_to_the_sessions_pool(relayed_store
     assert lean._pool.num_connections >= 1
 
 
+def test_a_pool_the_session_let_go_is_replaced(relayed_store: BucketStore) -> None:
+    from storage.s3._lean import _direct_pool
+
+    lean = relayed_store._lean
+    assert lean is not None and lean._pool is not None
+    assert _direct_pool(object(), lean.url("k")) is None
+    first = lean._pool
+    lean._session._manager.clear()  # the pool manager lets the pool go (urllib3 1.x also closes it)
+    first.close()
+    relayed_store.put("k", b"after close")
+    assert relayed_store.get("k") == b"after close"
+    assert lean._pool is not first and lean._pool.num_requests == 2
+
+
 def test_through_a_proxy_the_lean_path_sends_as_the_session_does(
     make_store: Callable[..., BucketStore], relay: Relay, s3_endpoint: str
 ) -> None:

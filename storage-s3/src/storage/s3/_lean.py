@@ -220,7 +220,9 @@ class LeanRequests:
     def _sent(self, method: str, request: AWSRequest) -> AWSResponse:
         """The response to ``request``: from the session's pool directly, as the session would send it."""
         pool = self._pool
-        if pool is None or pool.pool is None:  # a proxy applies, or the pool was closed
+        if pool is not None and pool.pool is None:  # closed: the session's pool manager let it go
+            pool = self._pool = _direct_pool(self._session, self._prefix)
+        if pool is None:  # a proxy applies
             prepared = request.prepare()
             prepared.stream_output = method == "GET"
             return self._session.send(prepared)
