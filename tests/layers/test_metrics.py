@@ -69,6 +69,32 @@ def test_counts_are_exact_across_threads_and_batches() -> None:
     assert operations["get"]["errors"] == 0
 
 
+def test_snapshots_while_new_operations_appear() -> None:
+    import threading
+
+    recorder = Recorder("race", reservoir_size=10)
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def snapshots() -> None:
+        try:
+            while not stop.is_set():
+                recorder.snapshot()
+        except BaseException as err:  # pragma: no cover - reported below
+            failures.append(err)
+
+    reader = threading.Thread(target=snapshots)
+    reader.start()
+    try:
+        for n in range(3000):
+            recorder.record(f"operation-{n}", 0.001, 0, 0, n % 2 == 0)
+    finally:
+        stop.set()
+        reader.join()
+    assert failures == []
+    assert len(recorder.snapshot()["operations"]) == 3000
+
+
 def test_percentiles_come_from_a_bounded_reservoir() -> None:
     recorder = Recorder("r", reservoir_size=100)
     for millis in range(1, 1001):

@@ -145,9 +145,11 @@ class Recorder:
         return self._telemetry or None
 
     def _stats_of(self, operation: str) -> _Stats:
+        """``operation``'s figures, made under the lock the first time (so no reader sees ``_stats`` change size)."""
         stats = self._stats.get(operation)
         if stats is None:
-            stats = self._stats.setdefault(operation, _Stats(self.reservoir_size))
+            with self._lock:
+                stats = self._stats.setdefault(operation, _Stats(self.reservoir_size))
         return stats
 
     def lane(self, operation: str) -> Optional[Deque[tuple[float, int, int]]]:
@@ -160,8 +162,9 @@ class Recorder:
 
     def settle(self, operation: str) -> None:
         """Add ``operation``'s queued calls to its figures."""
+        stats = self._stats_of(operation)
         with self._lock:
-            self._stats_of(operation).settle()
+            stats.settle()
 
     def measure(self, operation: str, bytes_in: int = 0) -> Measurement:
         """Time one operation; set ``bytes_out`` on the result for reads."""
