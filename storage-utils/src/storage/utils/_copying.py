@@ -84,7 +84,8 @@ def copy_store(
     With ``overwrite=False`` objects the target already has are left (counted unchanged).
     Objects of ``STREAM_THRESHOLD`` bytes or more (by the source's ``stat``, where it has a
     cheap one) are streamed in chunks with ``open_read``/``open_write``.
-    A key that fails is counted and named in the report; the others still copy.
+    A key that fails is counted and named in the report; the others still copy. ``progress``
+    is called from the worker threads, one call at a time.
     """
     source, target = as_store(from_store), as_store(to_store)
     report = CopyReport(progress=progress)
