@@ -25,7 +25,6 @@ from storage.metadata import ListResult, ObjectInfo, check_range, utc_from_times
 from storage.streams import TempFileWriter
 from storage.validation import (
     RESERVED_SEGMENT_PREFIX,
-    _path_key_problem,
     check_bytes,
     check_key,
     check_path_key,
@@ -92,8 +91,7 @@ class FilesystemStore(ObjectStore):
 
     def _path_for(self, key: str, operation: str) -> str:
         """Return the file path of ``key``, refusing keys that could escape the root."""
-        if key.__class__ is not str or not key or _path_key_problem(key):
-            check_path_key(key, self.store_name, operation)
+        check_path_key(key, self.store_name, operation)
         return f"{self.root_path}/{key}"
 
     def _prepare(self, key: str, operation: str) -> str:
@@ -114,9 +112,7 @@ class FilesystemStore(ObjectStore):
 
     def get(self, key: str) -> bytes:
         """Return the bytes stored at ``key``; ``ObjectNotFound`` if there is none."""
-        if self._state != OPEN:
-            self._ensure_open("get")
-        path = self._path_for(key, "get")
+        path = self._prepare(key, "get")
         try:
             with open(path, "rb") as file:
                 return file.read()
@@ -129,16 +125,12 @@ class FilesystemStore(ObjectStore):
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Write ``data`` to a temporary file, then move it over (or, ``if_absent``, link it to) ``key``."""
-        if self._state != OPEN:
-            self._ensure_open("put")
-        path = self._path_for(key, "put")
-        payload = data if data.__class__ is bytes else check_bytes(data, self.store_name, key)
+        path = self._prepare(key, "put")
+        view = check_bytes(data, self.store_name, key)
         fd, temp_path = self._create_temp(path.rpartition("/")[0], key)
         try:
             try:
-                written = os.write(fd, payload)
-                if written < len(payload):
-                    self._write_all(fd, memoryview(payload)[written:])
+                self._write_all(fd, view)
                 if self.fsync:
                     os.fsync(fd)
             finally:
@@ -148,13 +140,7 @@ class FilesystemStore(ObjectStore):
             if isinstance(err, OSError):
                 self._fail(err, "put", key)
             raise
-        if if_absent or self.fsync:
-            self._commit(temp_path, path, key, "put", if_absent)
-            return
-        try:
-            os.replace(temp_path, path)
-        except OSError as err:
-            self._commit_failed(err, temp_path, path, key, "put")
+        self._commit(temp_path, path, key, "put", if_absent)
 
     def _commit(self, temp_path: str, path: str, key: str, operation: str, if_absent: bool = False) -> None:
         """Make the complete temporary file the object at ``path``; remove it on failure."""
@@ -165,20 +151,16 @@ class FilesystemStore(ObjectStore):
             else:
                 os.replace(temp_path, path)
         except OSError as err:
-            self._commit_failed(err, temp_path, path, key, operation)
+            self._discard_temp(temp_path)
+            if os.path.isdir(path):
+                raise InvalidKey(
+                    "a directory of other keys is in the way", store=self.store_name, operation=operation, key=key
+                ) from err
+            if isinstance(err, FileExistsError):
+                raise AlreadyExists(store=self.store_name, operation=operation, key=key) from err
+            self._fail(err, operation, key)
         if self.fsync:
             fsync_directory(path.rpartition("/")[0])
-
-    def _commit_failed(self, err: OSError, temp_path: str, path: str, key: str, operation: str) -> NoReturn:
-        """Remove the temporary file and raise the error for a commit that ``err`` stopped."""
-        self._discard_temp(temp_path)
-        if os.path.isdir(path):
-            raise InvalidKey(
-                "a directory of other keys is in the way", store=self.store_name, operation=operation, key=key
-            ) from err
-        if isinstance(err, FileExistsError):
-            raise AlreadyExists(store=self.store_name, operation=operation, key=key) from err
-        self._fail(err, operation, key)
 
     @staticmethod
     def _discard_temp(temp_path: str) -> None:
