@@ -91,10 +91,6 @@ def _error_code(err: sqlite3.Error) -> Optional[int]:
     return None if code is None else code & 0xFF
 
 
-#: Stands for a query SQLite refused because the key does not encode (``_check_key`` says why).
-_UNENCODABLE: Any = object()
-
-
 class SqliteStore(ObjectStore):
     """A store in a SQLite database file (or ``':memory:'``, private to this store until closed).
 
@@ -257,9 +253,8 @@ class SqliteStore(ObjectStore):
             except sqlite3.Error as err:
                 self._fail(err, "get", key)
             except UnicodeEncodeError:
-                row = _UNENCODABLE
-        if row is _UNENCODABLE:
-            self._check_key(key, "get")
+                self._check_key(key, "get")  # InvalidKey for the lone surrogate SQLite cannot encode
+                raise
         if row is None:
             raise ObjectNotFound(store=self.store_name, operation="get", key=key)
         return bytes(row[0])
@@ -289,7 +284,6 @@ class SqliteStore(ObjectStore):
                 raise StoreClosed(store=self.store_name, operation="put")
             try:
                 cursor.execute(INSERT_SQL if if_absent else PUT_SQL, (key, data))
-                return
             except sqlite3.IntegrityError as err:
                 if if_absent and _KEY_TAKEN in str(err):
                     raise AlreadyExists(store=self.store_name, operation="put", key=key) from err
@@ -297,8 +291,8 @@ class SqliteStore(ObjectStore):
             except sqlite3.Error as err:
                 self._fail(err, "put", key)
             except UnicodeEncodeError:
-                pass
-        self._check_key(key, "put")
+                self._check_key(key, "put")  # InvalidKey for the lone surrogate SQLite cannot encode
+                raise
 
     def delete(self, key: str) -> None:
         """Remove the row of ``key``; ``ObjectNotFound`` if there is none."""
