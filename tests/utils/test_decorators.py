@@ -492,6 +492,26 @@ def test_exception_logging_store_hides_and_logs_failures_with_info_off(caplog: p
     assert [r.levelname for r in caplog.records] == ["ERROR"] * 4
     logger.setLevel(logging.NOTSET)
 
+def test_quiet_path_failures_are_raised_or_swallowed_as_on_the_logged_path(caplog: pytest.LogCaptureFixture) -> None:
+    class ReadOnlyDict(DictStore):
+        def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+            raise StoreUnavailable("read-only", store="ro", operation="put", key=key)
+
+    logger = logging.getLogger("test.quiet-failures")
+    logger.setLevel(logging.WARNING)
+    plain = utils.LoggingStore(ReadOnlyDict(), store_name="p", logger=logger)
+    hiding = utils.ExceptionLoggingStore(ReadOnlyDict(), store_name="h", logger=logger)
+    with caplog.at_level(logging.WARNING, "test.quiet-failures"):
+        for _ in range(2):  # the first call fills the logger's level cache; the second takes the quiet path
+            with pytest.raises(ObjectNotFound):
+                plain.get("missing")
+            with pytest.raises(StoreUnavailable):
+                plain.put("k", b"v")
+            assert hiding.put("k", b"v") is None
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == ["failed to put k"] * 2
+    logger.setLevel(logging.NOTSET)
+
+
 def test_notifying_store_handlers(caplog: pytest.LogCaptureFixture) -> None:
     base = DictStore()
     store = utils.NotifyingStore(base)

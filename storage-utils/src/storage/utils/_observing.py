@@ -81,6 +81,13 @@ class LoggingStore(Observed, StoreWrapper):
         super().__init__(store)
         self._set_logging(store_name, logger)
 
+    def _unlogged_failure(self, operation: str, key: str, error: Exception, fallback: Any) -> Any:
+        """Raise ``error`` of a call made straight through (INFO off), or, swallowing, log it and give ``fallback``."""
+        if not self.SWALLOW:
+            raise error
+        log_swallowed(self.logger, operation, key, error)
+        return fallback
+
     @passes_values
     def get(self, key: str) -> Any:
         """The wrapped store's ``get``, logged."""
@@ -90,10 +97,7 @@ class LoggingStore(Observed, StoreWrapper):
                     self._ensure_open("get")
                 return self.store.get(key)
             except Exception as err:
-                if not self.SWALLOW:
-                    raise
-                log_swallowed(self.logger, "get", key, err)
-                return FALLBACKS["get"]
+                return self._unlogged_failure("get", key, err, FALLBACKS["get"])
         with self._log("get", key):
             return super().get(key)
         return FALLBACKS["get"]
@@ -108,10 +112,7 @@ class LoggingStore(Observed, StoreWrapper):
                 self.store.put(key, data, if_absent=if_absent)
                 return
             except Exception as err:
-                if not self.SWALLOW:
-                    raise
-                log_swallowed(self.logger, "put", key, err)
-                return
+                return self._unlogged_failure("put", key, err, None)
         with self._log("put", key):
             super().put(key, data, if_absent=if_absent)
 
@@ -124,10 +125,7 @@ class LoggingStore(Observed, StoreWrapper):
                     self._ensure_open("exists")
                 return self.store.exists(key)
             except Exception as err:
-                if not self.SWALLOW:
-                    raise
-                log_swallowed(self.logger, "exists", key, err)
-                return bool(FALLBACKS["exists"])
+                return self._unlogged_failure("exists", key, err, bool(FALLBACKS["exists"]))
         with self._log("exists", key):
             return super().exists(key)
         return bool(FALLBACKS["exists"])
@@ -142,10 +140,7 @@ class LoggingStore(Observed, StoreWrapper):
                 self.store.delete(key)
                 return
             except Exception as err:
-                if not self.SWALLOW:
-                    raise
-                log_swallowed(self.logger, "delete", key, err)
-                return
+                return self._unlogged_failure("delete", key, err, None)
         with self._log("delete", key):
             super().delete(key)
 
