@@ -314,6 +314,20 @@ def test_a_client_of_ones_own_never_takes_the_lean_path(bucket: str, relay: Rela
     client.close()
 
 
+def test_an_unsigned_client_never_takes_the_lean_path(
+    make_store: Callable[..., BucketStore], relay: Relay, s3_admin: Any, bucket: str
+) -> None:
+    from botocore import UNSIGNED
+
+    store = make_store(s3_url=relay.url, botocore_config_kwargs={"signature_version": UNSIGNED})
+    with store:
+        assert store._lean is None
+        store.put("k", b"anonymous")
+    assert s3_admin.get_object(Bucket=bucket, Key="k")["Body"].read() == b"anonymous"
+    assert set(relay.agents()) == {"botocore"}
+    assert all("Authorization" not in headers for _, _, headers in relay.seen)
+
+
 def test_a_missing_key_is_object_not_found_from_the_lean_path(relayed_store: BucketStore, relay: Relay) -> None:
     with pytest.raises(ObjectNotFound) as raised:
         relayed_store.get("absent")
