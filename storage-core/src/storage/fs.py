@@ -25,6 +25,7 @@ from storage.metadata import ListResult, ObjectInfo, check_range, utc_from_times
 from storage.streams import TempFileWriter
 from storage.validation import (
     RESERVED_SEGMENT_PREFIX,
+    _path_key_problem,
     check_bytes,
     check_key,
     check_path_key,
@@ -90,8 +91,12 @@ class FilesystemStore(ObjectStore):
     # Key mapping --------------------------------------------------------------------------
 
     def _path_for(self, key: str, operation: str) -> str:
-        """Return the file path of ``key``, refusing keys that could escape the root."""
-        check_path_key(key, self.store_name, operation)
+        """Return the file path of ``key``, refusing keys that could escape the root.
+
+        The store's name (formatted anew each time) is built only for the error.
+        """
+        if key.__class__ is not str or not key or _path_key_problem(key):
+            check_path_key(key, self.store_name, operation)
         return f"{self.root_path}/{key}"
 
     def _prepare(self, key: str, operation: str) -> str:
@@ -126,11 +131,11 @@ class FilesystemStore(ObjectStore):
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Write ``data`` to a temporary file, then move it over (or, ``if_absent``, link it to) ``key``."""
         path = self._prepare(key, "put")
-        view = check_bytes(data, self.store_name, key)
+        payload = data if data.__class__ is bytes else check_bytes(data, self.store_name, key)
         fd, temp_path = self._create_temp(path.rpartition("/")[0], key)
         try:
             try:
-                self._write_all(fd, view)
+                self._write_all(fd, payload)
                 if self.fsync:
                     os.fsync(fd)
             finally:
@@ -198,9 +203,13 @@ class FilesystemStore(ObjectStore):
             self._fail(err, "put", key)
 
     @staticmethod
-    def _write_all(fd: int, view: memoryview) -> None:
-        while view:
-            view = view[os.write(fd, view) :]
+    def _write_all(fd: int, data: Union[bytes, memoryview]) -> None:
+        """Write all of ``data`` (a byte view or bytes); a short write is continued from where it stopped."""
+        written = os.write(fd, data)
+        if written < len(data):
+            view = memoryview(data)[written:]
+            while view:
+                view = view[os.write(fd, view) :]
 
     def delete(self, key: str) -> None:
         """Remove the file holding ``key`` and the directories that this leaves empty."""
