@@ -110,7 +110,8 @@ class Entry:
 class Comparison:
     """One operation measured for the raw call and for each subject, in one run.
 
-    ``unit`` is ``"time"`` (samples are seconds per operation) or ``"mib"`` (samples are MiB).
+    ``unit`` is ``"time"`` (samples are seconds per operation), ``"mib"`` (samples are MiB) or
+    ``"times"`` (samples are quotients of two times measured back to back).
     """
 
     group: str
@@ -178,9 +179,11 @@ def compare(
 
 
 def format_value(value: float, unit: str) -> str:
-    """A median as the tables show it: an adaptive time unit, or MiB."""
+    """A median as the tables show it: an adaptive time unit, MiB, or a quotient."""
     if unit == "mib":
         return f"{value:.1f} MiB"
+    if unit == "times":
+        return f"{value:.2f}x"
     for limit, factor, suffix in ((1e-6, 1e9, "ns"), (1e-3, 1e6, "us"), (1.0, 1e3, "ms")):
         if abs(value) < limit:
             return f"{value * factor:.3g} {suffix}"
