@@ -13,14 +13,26 @@ from storage.aiofs import AsyncFilesystemStore
 from storage.fs import FilesystemStore
 from storage.object import AsyncDictStore, DictStore
 from storage.testing import AsyncObjectStoreTests, ObjectStoreTests
+from storage.utils._meter import Recorder
 
 Factory = Callable[[Any, Callable[[], Any]], Any]
+
+
+def _queued_metrics(store: Any) -> utils.MetricsStore:
+    """A MetricsStore whose recorder does not export (as without OpenTelemetry): gets and puts queue their figures."""
+    metered = utils.MetricsStore(store, "kit")
+    recorder = Recorder("kit", 1024)
+    recorder._telemetry = False
+    metered.metrics = recorder
+    return metered
+
 
 SYNC: dict[str, Factory] = {
     "Retry": lambda s, new: utils.RetryStore(s, attempts=2, backoff=0),
     "Timeout": lambda s, new: utils.TimeoutStore(s, 30),
     "Limit": lambda s, new: utils.ConcurrencyLimitStore(s, 2),
     "Metrics": lambda s, new: utils.MetricsStore(s, "kit"),
+    "MetricsQueued": lambda s, new: _queued_metrics(s),
     "RoutingGlob": lambda s, new: utils.RoutingStore({"dir/**": new(), "*": new()}, default=s),
     "RoutingRegex": lambda s, new: utils.RoutingStore({"^dir/sub/": new()}, default=s, match="regex"),
 }

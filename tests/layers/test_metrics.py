@@ -17,6 +17,14 @@ from storage.utils import MetricsStore, format_metrics
 from storage.utils._meter import BATCH, Recorder, _Telemetry
 
 
+@pytest.fixture(params=["queued", "exported"])
+def exporting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Run a test twice: without OpenTelemetry (gets and puts queue their figures) and with it."""
+    if request.param == "queued":
+        monkeypatch.setitem(sys.modules, "opentelemetry", None)
+    return request.param == "exported"
+
+
 def _exercise(store: MetricsStore) -> None:
     store.put("a", b"12345")
     store.put("b", b"xy")
@@ -28,6 +36,7 @@ def _exercise(store: MetricsStore) -> None:
     assert list(store.keys()) == ["a"]
 
 
+@pytest.mark.usefixtures("exporting")
 def test_snapshot_counts_bytes_errors_and_latency() -> None:
     store = MetricsStore(DictStore(), "main")
     _exercise(store)
@@ -43,6 +52,7 @@ def test_snapshot_counts_bytes_errors_and_latency() -> None:
     assert 0 <= latency["p50"] <= latency["p90"] <= latency["p99"]
 
 
+@pytest.mark.usefixtures("exporting")
 def test_counts_are_exact_across_threads_and_batches() -> None:
     import threading
 
@@ -69,6 +79,7 @@ def test_counts_are_exact_across_threads_and_batches() -> None:
     assert operations["get"]["errors"] == 0
 
 
+@pytest.mark.usefixtures("exporting")
 def test_snapshots_while_new_operations_appear() -> None:
     import threading
 
@@ -95,6 +106,7 @@ def test_snapshots_while_new_operations_appear() -> None:
     assert len(recorder.snapshot()["operations"]) == 3000
 
 
+@pytest.mark.usefixtures("exporting")
 def test_percentiles_come_from_a_bounded_reservoir() -> None:
     recorder = Recorder("r", reservoir_size=100)
     for millis in range(1, 1001):
@@ -116,6 +128,7 @@ def test_format_metrics_prints_a_table() -> None:
     assert format_metrics({"store": "empty", "operations": {}}).splitlines()[0] == "metrics of empty"
 
 
+@pytest.mark.usefixtures("exporting")
 def test_reset_and_pickle() -> None:
     store = MetricsStore(DictStore())
     store.put("a", b"1")
@@ -137,12 +150,32 @@ def test_reset_and_pickle() -> None:
     assert (operations["get"]["count"], operations["get"]["bytes_out"], operations["get"]["errors"]) == (1, 3, 0)
 
 
+def test_an_assigned_recorder_gets_every_call(exporting: bool) -> None:
+    shared = Recorder("shared", 100)
+    first, second = MetricsStore(DictStore(), "first"), MetricsStore(DictStore(), "second")
+    first.put("a", b"1")
+    first.metrics = second.metrics = shared
+    for store in (first, second):
+        store.put("k", b"abc")
+        assert store.get("k") == b"abc"
+    operations = shared.snapshot()["operations"]
+    assert (operations["put"]["count"], operations["put"]["bytes_in"]) == (2, 6)
+    assert (operations["get"]["count"], operations["get"]["bytes_out"]) == (2, 6)
+    assert first.snapshot() == shared.snapshot()
+    clone = pickle.loads(pickle.dumps(first))
+    clone.put("b", b"22")
+    assert clone.snapshot()["operations"]["put"]["count"] == 3
+    assert clone._put_lane is clone.metrics.lane("put")
+    assert (clone._put_lane is None) is exporting
+
+
 @pytest.mark.parametrize("size", [0, -1, "10", True])
 def test_bad_reservoir_sizes_are_config_errors(size: Any) -> None:
     with pytest.raises(ConfigError):
         MetricsStore(DictStore(), reservoir_size=size)
 
 
+@pytest.mark.usefixtures("exporting")
 def test_async_twin_records_the_same_figures() -> None:
     store = AsyncMetricsStore(AsyncDictStore(), "async")
 

@@ -6,7 +6,7 @@ from time import perf_counter
 from typing import Any, ClassVar, Deque, Iterator, Optional
 
 from storage._lifecycle import OPEN
-from storage.utils._meter import BATCH, MetricsRules, size
+from storage.utils._meter import BATCH, MetricsRules, Recorder, size
 from storage.wrapper import StoreWrapper
 
 __all__ = ["MetricsStore"]
@@ -22,18 +22,31 @@ class MetricsStore(MetricsRules, StoreWrapper):
     labelled with ``name``.
     """
 
-    #: The recorder's queues of successful gets and puts, appended to directly; None (the class
-    #: default, also after unpickling) while OpenTelemetry exports: every call then goes through
-    #: ``Recorder.record``.
+    #: The recorder's queues of successful gets and puts, appended to directly; None while
+    #: OpenTelemetry exports: every call then goes through ``Recorder.record``. Set with ``metrics``.
     _get_lane: Optional[Deque[tuple[float, int, int]]] = None
     _put_lane: Optional[Deque[tuple[float, int, int]]] = None
+    _recorder: Recorder
     _transient_attrs: ClassVar[tuple[str, ...]] = ("_get_lane", "_put_lane")
 
     def __init__(self, store: Any, name: str = "store", reservoir_size: int = 1024) -> None:
         super().__init__(store)
         self._set_metrics(name, reservoir_size)
-        self._get_lane = self.metrics.lane("get")
-        self._put_lane = self.metrics.lane("put")
+
+    @property
+    def metrics(self) -> Recorder:
+        """The recorder of the figures; another may be assigned (several stores may share one)."""
+        return self._recorder
+
+    @metrics.setter
+    def metrics(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+        self._get_lane = recorder.lane("get")
+        self._put_lane = recorder.lane("put")
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self.metrics = self._recorder
 
     def get(self, key: str) -> Any:
         """The wrapped store's ``get``, measured."""
