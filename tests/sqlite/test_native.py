@@ -20,7 +20,7 @@ from tests.sqlite._helpers import snapshot, traced
 import storage.db
 from storage._dbblob import BLOB_IO, BlobReader
 from storage.db import SqliteStore
-from storage.errors import AlreadyExists, InvalidKey, InvalidRange, ObjectNotFound, StoreError
+from storage.errors import AlreadyExists, IntegrityError, InvalidKey, InvalidRange, ObjectNotFound, StoreError
 from storage.metadata import ListResult, ObjectInfo
 
 
@@ -71,6 +71,27 @@ def test_objects_from_before_the_side_table_have_no_time(db_path: Path) -> None:
     seed.close()
     with SqliteStore(db_path) as store:
         assert store.stat("legacy") == ObjectInfo("legacy", 2, None, None)
+
+
+def test_values_other_clients_wrote_as_text_or_numbers_read_as_sqlite_bytes(store: SqliteStore, db_path: Path) -> None:
+    store.put("blob", b"ok")
+    with sqlite3.connect(db_path) as other:
+        other.executemany(
+            "INSERT INTO objects VALUES (?, ?)", [("text", "h\u00e9llo"), ("int", 42), ("real", 0.5), ("null", None)]
+        )
+    other.close()
+    expected = {"text": "h\u00e9llo".encode(), "int": b"42", "real": b"0.5"}
+    for key, value in expected.items():
+        assert store.get(key) == value
+        assert store.get_range(key, 1, 3) == value[1:3]
+        assert store.stat(key).size == len(value)
+        with store.open_read(key) as reader:
+            assert reader.read() == value
+    assert store.get_many([*expected, "blob"]) == {**expected, "blob": b"ok"}
+    for read in (store.get, lambda key: store.get_range(key, 0, 1), lambda key: store.get_many([key]), store.open_read):
+        with pytest.raises(IntegrityError, match="NULL"):
+            read("null")
+    assert store.stat("null").size is None and store.exists("null")
 
 
 def test_writes_by_the_seed_keep_the_side_table_current(store: SqliteStore, db_path: Path) -> None:
@@ -213,8 +234,8 @@ def test_get_range_is_cut_by_substr(store: SqliteStore) -> None:
     assert store.get_range("r", 1000, 1010) == data[1000:1010]
     assert store.get_range("r", 49_990) == data[49_990:]
     assert statements == [
-        "SELECT substr(data, 1001, 10) FROM objects WHERE key = 'r'",
-        "SELECT substr(data, 49991, 2147433657) FROM objects WHERE key = 'r'",
+        "SELECT substr(CAST(data AS BLOB), 1001, 10) FROM objects WHERE key = 'r'",
+        "SELECT substr(CAST(data AS BLOB), 49991, 2147433657) FROM objects WHERE key = 'r'",
     ]
 
 

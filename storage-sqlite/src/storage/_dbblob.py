@@ -32,6 +32,7 @@ class BlobReader(io.RawIOBase):
         self._blob = blob
         self._fail = fail
         self._position = 0
+        self._size: int = len(blob)
 
     def readable(self) -> bool:
         """Always True."""
@@ -41,7 +42,12 @@ class BlobReader(io.RawIOBase):
         """Always True."""
         return True
 
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+
     def _read(self, size: int) -> bytes:
+        self._check_open()
         try:
             data = bytes(self._blob.read(size))
         except sqlite3.Error as err:
@@ -62,18 +68,19 @@ class BlobReader(io.RawIOBase):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Move to ``offset`` (relative to ``whence``), past the end too, as files do."""
+        self._check_open()
         if whence == io.SEEK_SET:
             target = offset
         elif whence == io.SEEK_CUR:
             target = self._position + offset
         elif whence == io.SEEK_END:
-            target = len(self._blob) + offset
+            target = self._size + offset
         else:
             raise ValueError(f"invalid whence ({whence})")
         if target < 0:
             raise ValueError(f"negative seek position {target}")
         try:
-            self._blob.seek(min(target, len(self._blob)))
+            self._blob.seek(min(target, self._size))
         except sqlite3.Error as err:
             self._fail(err, "open_read")
         self._position = target
@@ -81,6 +88,7 @@ class BlobReader(io.RawIOBase):
 
     def tell(self) -> int:
         """The current position."""
+        self._check_open()
         return self._position
 
     def close(self) -> None:

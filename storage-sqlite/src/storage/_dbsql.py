@@ -13,9 +13,11 @@ whose side table is a rowid table, made by earlier versions, keep it and work th
 from __future__ import annotations
 
 __all__ = [
+    "BLOB_ROW_SQL",
     "COPY_SQL",
     "DELETE_SQL",
     "EXISTS_SQL",
+    "GET_MANY_SQL",
     "GET_SQL",
     "INSERT_SQL",
     "KEYS_FROM_SQL",
@@ -26,7 +28,6 @@ __all__ = [
     "PUT_ZEROBLOB_SQL",
     "RANGE_SQL",
     "RENAME_SQL",
-    "ROWID_SQL",
     "SCHEMA",
     "STAT_SQL",
 ]
@@ -54,22 +55,28 @@ SCHEMA = (
     "DELETE FROM objects_meta WHERE key = old.key; END",
 )
 
-GET_SQL = "SELECT data FROM objects WHERE key = ?"
+#: ``CAST`` turns a TEXT, INTEGER or REAL value that another SQLite client wrote into the bytes SQLite
+#: holds for it (a BLOB stays as it is, at no measurable cost); NULL stays NULL.
+GET_SQL = "SELECT CAST(data AS BLOB) FROM objects WHERE key = ?"
+GET_MANY_SQL = "SELECT key, CAST(data AS BLOB) FROM objects WHERE key IN ({marks})"
 EXISTS_SQL = "SELECT 1 FROM objects WHERE key = ?"
 PUT_SQL = "INSERT OR REPLACE INTO objects (key, data) VALUES (?, ?)"
 #: ``put(if_absent=True)``: the primary key makes a second insert fail, in every process.
 INSERT_SQL = "INSERT INTO objects (key, data) VALUES (?, ?)"
 DELETE_SQL = "DELETE FROM objects WHERE key = ?"
-#: ``length()`` of a BLOB is read from the record header, without loading the data.
+#: ``length()`` of a BLOB is read from the record header, without loading the data; a TEXT value
+#: (whose ``length`` counts characters) is measured as the bytes ``get`` returns.
 STAT_SQL = (
-    "SELECT length(o.data), m.modified, m.etag FROM objects AS o "
+    "SELECT CASE typeof(o.data) WHEN 'text' THEN length(CAST(o.data AS BLOB)) ELSE length(o.data) END, "
+    "m.modified, m.etag FROM objects AS o "
     "LEFT JOIN objects_meta AS m ON m.key = o.key WHERE o.key = ?"
 )
 #: ``substr`` on a BLOB counts bytes from 1; only the range is handed to Python.
-RANGE_SQL = "SELECT substr(data, ?, ?) FROM objects WHERE key = ?"
+RANGE_SQL = "SELECT substr(CAST(data AS BLOB), ?, ?) FROM objects WHERE key = ?"
 COPY_SQL = "INSERT OR REPLACE INTO objects (key, data) SELECT ?, data FROM objects WHERE key = ?"
 RENAME_SQL = "UPDATE OR REPLACE objects SET key = ? WHERE key = ?"
-ROWID_SQL = "SELECT rowid FROM objects WHERE key = ?"
+#: ``open_read``: the row to open as a blob, and whether its value is one (or TEXT, read as its bytes).
+BLOB_ROW_SQL = "SELECT rowid, typeof(data) FROM objects WHERE key = ?"
 PUT_ZEROBLOB_SQL = "INSERT OR REPLACE INTO objects (key, data) VALUES (?, zeroblob(?))"
 #: Range scans on the primary key's index; never ``LIKE``, which would scan the table.
 KEYS_SQL = "SELECT key FROM objects WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"

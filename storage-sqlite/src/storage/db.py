@@ -20,9 +20,11 @@ from urllib.parse import quote
 from storage._base import Items, ObjectStore, iter_items
 from storage._dbblob import BLOB_IO, BlobReader, copy_into_blob
 from storage._dbsql import (
+    BLOB_ROW_SQL,
     COPY_SQL,
     DELETE_SQL,
     EXISTS_SQL,
+    GET_MANY_SQL,
     GET_SQL,
     INSERT_SQL,
     KEYS_FROM_SQL,
@@ -33,7 +35,6 @@ from storage._dbsql import (
     PUT_ZEROBLOB_SQL,
     RANGE_SQL,
     RENAME_SQL,
-    ROWID_SQL,
     SCHEMA,
     STAT_SQL,
 )
@@ -257,7 +258,12 @@ class SqliteStore(ObjectStore):
                 raise
         if row is None:
             raise ObjectNotFound(store=self.store_name, operation="get", key=key)
-        return bytes(row[0])
+        return row[0] if row[0] is not None else self._null("get", key)
+
+    def _null(self, operation: str, key: str) -> NoReturn:
+        """Refuse a row whose value is NULL (written by another SQLite client): it holds no bytes."""
+        message = "the row holds NULL, not an object's bytes"
+        raise IntegrityError(message, store=self.store_name, operation=operation, key=key)
 
     def exists(self, key: str) -> bool:
         """Return whether a row holds ``key``."""
@@ -341,9 +347,11 @@ class SqliteStore(ObjectStore):
         with self._transaction("get_many", "DEFERRED") as connection:
             for start in range(0, len(wanted), BATCH):
                 chunk = wanted[start : start + BATCH]
-                marks = ", ".join("?" * len(chunk))
-                query = f"SELECT key, data FROM objects WHERE key IN ({marks})"
-                found.update((key, bytes(data)) for key, data in connection.execute(query, chunk))
+                query = GET_MANY_SQL.format(marks=", ".join("?" * len(chunk)))
+                found.update(connection.execute(query, chunk))
+        for key, data in found.items():
+            if data is None:
+                self._null("get_many", key)
         return {key: found[key] for key in wanted if key in found}
 
     def put_many(self, items: Items) -> None:
@@ -397,7 +405,7 @@ class SqliteStore(ObjectStore):
             row = connection.execute(RANGE_SQL, (first + 1, length, key)).fetchone()
         if row is None:
             raise ObjectNotFound(store=self.store_name, operation="get_range", key=key)
-        return bytes(row[0])
+        return row[0] if row[0] is not None else self._null("get_range", key)
 
     def copy(self, source: str, target: str) -> None:
         """Copy the row of ``source`` to ``target`` with one ``INSERT OR REPLACE ... SELECT``."""
@@ -465,15 +473,21 @@ class SqliteStore(ObjectStore):
             self._fail(err, "open_read", key)
         try:
             connection.execute("BEGIN")
-            row = connection.execute(ROWID_SQL, (key,)).fetchone()
+            row = connection.execute(BLOB_ROW_SQL, (key,)).fetchone()
             if row is None:
                 raise ObjectNotFound(store=self.store_name, operation="open_read", key=key)
-            blob = connection.blobopen("objects", "data", row[0], readonly=True)  # type: ignore[attr-defined]
+            rowid, kind = row
+            blob = None
+            if kind in ("blob", "text"):
+                blob = connection.blobopen("objects", "data", rowid, readonly=True)  # type: ignore[attr-defined]
         except BaseException as err:
             connection.close()
             if isinstance(err, sqlite3.Error):
                 self._fail(err, "open_read", key)
             raise
+        if blob is None:  # a number or NULL that another client wrote: read as ``get`` reads it
+            connection.close()
+            return super().open_read(key)
         return cast(BinaryIO, BlobReader(connection, blob, lambda err, operation: self._fail(err, operation, key)))
 
     def open_write(self, key: str) -> BinaryIO:

@@ -336,6 +336,18 @@ class ObjectStoreTests:
         with pytest.raises(ObjectNotFound):
             subject.open_read("missing")
 
+    def test_closed_reader_refuses_use(self, subject: ObjectStore) -> None:
+        subject.put("key", b"0123456789")
+        reader = subject.open_read("key")
+        assert reader.read(2) == b"01"
+        reader.close()
+        uses = [reader.read, lambda: reader.read(2)]
+        if hasattr(reader, "seek"):
+            uses += [lambda: reader.seek(0), lambda: reader.seek(0, os.SEEK_END)]
+        for use in uses:
+            with pytest.raises(ValueError):
+                use()
+
     def test_streaming_write_is_discarded_on_error(self, subject: ObjectStore) -> None:
         subject.put("kept", b"old")
         with pytest.raises(RuntimeError), subject.open_write("kept") as writer:
