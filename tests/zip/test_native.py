@@ -108,6 +108,18 @@ def test_get_range_of_a_stored_member_reads_the_file_at_its_offset(
     assert store.get_range("d/stored", start, end) == DATA[start:end]
 
 
+def test_get_range_reads_the_archive_the_store_opened(path: Path) -> None:
+    with ZipStore(path, compression="stored") as writer:
+        writer.put("a", b"A" * 100)
+        writer.put("b", b"B" * 100)
+    with ZipStore(path, mode="r") as reader:
+        assert reader.get_range("b", 0, 10) == b"B" * 10
+        with ZipStore(path, compression="stored") as writer:  # b moves to where a was
+            writer.delete("a")
+            writer.put("c", b"C" * 100)
+        assert reader.get_range("b", 0, 10) == b"B" * 10 and reader.get_range("b", 95) == b"B" * 5
+
+
 @pytest.mark.parametrize(("start", "end"), [(0, 10), (50_000, 50_100), (len(DATA) - 5, None), (len(DATA) + 3, None)])
 def test_get_range_of_a_deflated_member(
     store: ZipStore, monkeypatch: pytest.MonkeyPatch, start: int, end: Any
@@ -153,6 +165,8 @@ def test_copy_and_rename_only_change_the_index(store: ZipStore, archive: Path, m
         "moved/pending": b"p", "copies/pending": b"p", "zero-date": b"x",
     }
     assert store.stat("moved/stored").modified == datetime.datetime(2021, 3, 4, 5, 6, 8, tzinfo=UTC)
+    with zipfile.ZipFile(archive) as out:
+        assert out.getinfo("moved/stored").extra == struct.pack("<HH", 0xCAFE, 4) + b"xtra"
     assert store.get_range("moved/stored", 300, 310) == DATA[300:310]
 
 

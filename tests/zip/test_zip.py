@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import pickle
 import shutil
+import struct
 import subprocess
 import threading
 import zipfile
@@ -43,6 +46,46 @@ def members(path: Path) -> dict[str, bytes]:
 
 def leftovers(directory: Path) -> list[str]:
     return [name for name in os.listdir(directory) if name.startswith(RESERVED_SEGMENT_PREFIX)]
+
+
+def extra_ids(extra: bytes) -> list[int]:
+    ids = []
+    while len(extra) >= 4:
+        kind, length = struct.unpack_from("<HH", extra)
+        ids.append(kind)
+        extra = extra[4 + length :]
+    return ids
+
+
+def raw_members(path: Path) -> dict[str, tuple[Any, ...]]:
+    """Every member as stored: its central fields (less offsets and zip64 fields), local extra, data, descriptor."""
+    raw = path.read_bytes()
+    found = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name_length, extra_length = struct.unpack_from("<HH", raw, info.header_offset + 26)
+            extra_start = info.header_offset + 30 + name_length
+            start = extra_start + extra_length
+            end = start + info.compress_size
+            descriptor = raw[end : end + 16] if info.flag_bits & 0x08 else b""
+            found[info.filename] = (
+                info.date_time, info.compress_type, info.flag_bits, info.CRC, info.compress_size, info.file_size,
+                info.external_attr, info.internal_attr, info.create_system, info.comment, info.extra,
+                raw[extra_start:start], raw[start:end], descriptor,
+            )
+    return found
+
+
+@pytest.fixture
+def info_zip() -> None:
+    assert shutil.which("zip") and shutil.which("unzip"), "Info-ZIP zip/unzip are needed (apt-get install zip unzip)"
+
+
+class Unseekable(io.BytesIO):
+    """A stream ``zipfile`` cannot seek in, so it writes each member's sizes in a data descriptor."""
+
+    def seek(self, *args: Any) -> int:
+        raise io.UnsupportedOperation("seek")
 
 
 @pytest.fixture
@@ -133,6 +176,45 @@ def test_empty_store_creates_an_empty_archive(path: Path) -> None:
     with ZipStore(path):
         pass
     assert members(path) == {}
+
+
+@pytest.mark.parametrize("mode", ["a", "r"])
+def test_an_empty_file_is_an_empty_archive(path: Path, mode: str) -> None:
+    path.touch()
+    os.chmod(path, 0o600)
+    with ZipStore(path, mode=mode) as store:
+        assert list(store.keys()) == [] and not store.exists("k")
+        with pytest.raises(ObjectNotFound):
+            store.get("k")
+        if mode == "a":
+            store.put("k", b"v")
+    if mode == "a":
+        assert members(path) == {"k": b"v"} and (path.stat().st_mode & 0o777) == 0o600
+    else:
+        assert path.read_bytes() == b""
+
+
+def test_a_symlinked_archive_is_rewritten_through_the_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = tmp_path / "releases" / "v1.zip"
+    real.parent.mkdir()
+    with ZipStore(real) as store:
+        store.put("a", b"1")
+    os.chmod(real, 0o640)
+    link, dangling = tmp_path / "current.zip", tmp_path / "next.zip"
+    link.symlink_to(real)
+    dangling.symlink_to(real.parent / "v2.zip")
+    replaced: list[str] = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda source, target: (replaced.append(source), real_replace(source, target)))
+    with ZipStore(link) as store:
+        store.put("b", b"2")
+    with ZipStore(dangling) as store:
+        store.put("c", b"3")
+    assert link.is_symlink() and dangling.is_symlink()
+    assert members(real) == {"a": b"1", "b": b"2"} and (real.stat().st_mode & 0o777) == 0o640
+    assert members(real.parent / "v2.zip") == {"c": b"3"}
+    assert [os.path.dirname(source) for source in replaced] == [str(real.parent)] * 2
+    assert leftovers(tmp_path) == [] and leftovers(real.parent) == []
 
 
 def test_rewrite_keeps_the_file_mode(path: Path) -> None:
@@ -231,6 +313,127 @@ def test_reads_and_updates_info_zip_archives(tmp_path: Path) -> None:
     subprocess.run(["unzip", "-tq", str(archive)], check=True, capture_output=True)
     listing = subprocess.run(["unzip", "-Z1", str(archive)], check=True, capture_output=True, text=True).stdout
     assert sorted(listing.split()) == ["empty/", "sub/", "sub/b.bin", "sub/deeper/", "sub/deeper/c", "sub/new"]
+
+
+def test_rewrite_copies_untouched_members_as_they_are_stored(tmp_path: Path, info_zip: None) -> None:
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "doc.txt").write_bytes(b"hello " * 100)
+    (tree / "sub" / "b.bin").write_bytes(bytes(range(256)) * 40)
+    os.utime(tree / "doc.txt", (1700000001, 1700000001))  # an odd second: only the UT extra field holds it
+    archive = tmp_path / "infozip.zip"
+    subprocess.run(["zip", "-q", "-r", str(archive), "."], cwd=tree, check=True)
+    before = raw_members(archive)
+    assert extra_ids(before["doc.txt"][-3]) == [0x5455, 0x7875]  # local UT and ux fields
+    with ZipStore(archive) as store:
+        store.put("other", b"x")
+    after = raw_members(archive)
+    after.pop("other")
+    assert after == before
+    subprocess.run(["unzip", "-q", str(archive), "doc.txt", "-d", str(tmp_path / "out")], check=True)
+    assert (tmp_path / "out" / "doc.txt").stat().st_mtime == 1700000001
+
+
+def test_streamed_members_keep_their_data_descriptor(path: Path, info_zip: None) -> None:
+    stream = Unseekable()
+    with zipfile.ZipFile(stream, "w") as archive:
+        archive.writestr("stored", b"s" * 100, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("deflated", b"d" * 100, compress_type=zipfile.ZIP_DEFLATED)
+    path.write_bytes(stream.getvalue())
+    before = raw_members(path)
+    assert all(fields[2] & 0x08 and fields[-1][:4] == b"PK\x07\x08" for fields in before.values())
+    with ZipStore(path) as store:
+        store.put("new", b"n")
+    after = raw_members(path)
+    after.pop("new")
+    assert after == before
+    assert members(path) == {"stored": b"s" * 100, "deflated": b"d" * 100, "new": b"n"}
+    subprocess.run(["unzip", "-tq", str(path)], check=True, capture_output=True)
+
+
+def test_zip64_fields_follow_the_new_archive(path: Path, monkeypatch: pytest.MonkeyPatch, info_zip: None) -> None:
+    data = {"stored": b"s" * 1500, "deflated": os.urandom(1500), "small": b"x"}
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1000)  # zip64 in miniature: sizes and offsets above 1000 need it
+    stream = Unseekable()
+    with zipfile.ZipFile(stream, "w") as archive:
+        archive.writestr("stored", data["stored"], compress_type=zipfile.ZIP_STORED)
+        archive.writestr("deflated", data["deflated"], compress_type=zipfile.ZIP_DEFLATED)
+    path.write_bytes(stream.getvalue())
+    monkeypatch.undo()
+    with ZipStore(path) as store:  # no zip64 needed any more: none is written
+        store.put("small", b"x")
+    assert members(path) == data
+    subprocess.run(["unzip", "-tq", str(path)], check=True, capture_output=True)
+    assert all(1 not in extra_ids(fields[10]) + extra_ids(fields[11]) for fields in raw_members(path).values())
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1000)
+    with ZipStore(path) as store:  # zip64 needed again: written where sizes or offsets need it
+        store.put("new", b"n")
+    monkeypatch.undo()
+    assert members(path) == {**data, "new": b"n"}
+    subprocess.run(["unzip", "-tq", str(path)], check=True, capture_output=True)
+    with zipfile.ZipFile(path) as archive:
+        central = {info.filename: extra_ids(info.extra) for info in archive.infolist()}
+    local = {name: extra_ids(fields[11]) for name, fields in raw_members(path).items()}
+    assert central == {"stored": [1], "deflated": [1], "small": [1], "new": [1]}
+    assert local == {"stored": [1], "deflated": [1], "small": [], "new": []}
+
+
+def test_encrypted_members_are_refused_and_kept(tmp_path: Path, info_zip: None) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "plain.txt").write_bytes(b"plain")
+    (tree / "secret.txt").write_bytes(b"secret " * 20)
+    archive = tmp_path / "encrypted.zip"
+    subprocess.run(["zip", "-q", str(archive), "plain.txt"], cwd=tree, check=True)
+    subprocess.run(["zip", "-q", "-e", "-P", "pw", str(archive), "secret.txt"], cwd=tree, check=True)
+    before = raw_members(archive)
+    with ZipStore(archive) as store:
+        assert store.get("plain.txt") == b"plain"
+        for call in (store.get, store.open_read, lambda key: store.get_range(key, 0, 2)):
+            with pytest.raises(UnsupportedOperation) as caught:
+                call("secret.txt")
+            assert "encrypted" in str(caught.value) and "'secret.txt'" in str(caught.value)
+        store.put("new", b"n")
+    after = raw_members(archive)
+    after.pop("new")
+    assert after == before
+    subprocess.run(["unzip", "-tq", "-P", "pw", str(archive)], check=True, capture_output=True)
+    with zipfile.ZipFile(archive) as check:
+        assert check.read("secret.txt", pwd=b"pw") == b"secret " * 20 and check.read("new") == b"n"
+
+
+def set_compression_method(path: Path, name: str, method: int) -> None:
+    """Mark the member ``name`` as compressed with ``method`` in both of its headers."""
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        local, central = archive.getinfo(name).header_offset, archive.start_dir
+    struct.pack_into("<H", raw, local + 8, method)
+    while raw[central : central + 4] == b"PK\x01\x02":
+        lengths = struct.unpack_from("<HHH", raw, central + 28)
+        if raw[central + 46 : central + 46 + lengths[0]] == name.encode():
+            struct.pack_into("<H", raw, central + 10, method)
+        central += 46 + sum(lengths)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("method", [9, 98])  # deflate64 and PPMd, which zipfile cannot decompress
+def test_members_of_an_unknown_compression_are_refused_and_kept(path: Path, method: int) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("plain", b"plain")
+        archive.writestr("odd", b"opaque bytes")
+    set_compression_method(path, "odd", method)
+    before = raw_members(path)
+    with ZipStore(path) as store:
+        for call in (store.get, store.open_read, lambda key: store.get_range(key, 0, 2)):
+            with pytest.raises(UnsupportedOperation) as caught:
+                call("odd")
+            assert "'odd'" in str(caught.value)
+        store.put("new", b"n")
+    after = raw_members(path)
+    after.pop("new")
+    assert after == before and before["odd"][1] == method
+    with zipfile.ZipFile(path) as check:
+        assert check.read("plain") == b"plain" and check.read("new") == b"n"
 
 
 # Read-only mode ----------------------------------------------------------------------------
@@ -375,6 +578,26 @@ def test_damaged_member_is_an_integrity_error(path: Path) -> None:
     assert "get" in str(caught.value) and "'k'" in str(caught.value)
 
 
+@pytest.mark.parametrize("header", ["central", "local"])
+def test_a_member_name_that_is_not_utf8_is_an_integrity_error(path: Path, header: str) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("ok", b"fine")
+        archive.writestr("\u00e9.txt", b"data")  # not ASCII: the name is flagged UTF-8
+    raw, name = path.read_bytes(), "\u00e9.txt".encode()
+    local = raw.index(name)
+    at = raw.index(name, local + 1) if header == "central" else local
+    path.write_bytes(raw[:at] + b"\xff\xfe.txt" + raw[at + len(name) :])
+    store = ZipStore(path, mode="r")
+    calls = [lambda: store.get("ok")] if header == "central" else [
+        lambda: store.get("\u00e9.txt"), lambda: store.open_read("\u00e9.txt")
+    ]
+    for call in calls:
+        with pytest.raises(IntegrityError) as caught:
+            call()
+        assert isinstance(caught.value.__cause__, UnicodeDecodeError)
+    store.close()
+
+
 def test_failed_flush_keeps_the_changes_pending(path: Path) -> None:
     store = ZipStore(path)
     store.put("k", b"v")
@@ -407,6 +630,50 @@ def test_failed_replace_keeps_the_old_archive_readable(path: Path, monkeypatch: 
     assert leftovers(path.parent) == []
     store.close()
     assert members(path) == {"old": b"1", "new": b"2"}
+
+
+def test_failed_close_keeps_the_changes_pending(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with ZipStore(path) as store:
+        store.put("old", b"1")
+    store = ZipStore(path)
+    store.put("new", b"2")
+
+    def refuse(source: str, target: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(StoreError) as caught:
+        store.close()
+    assert "close" in str(caught.value) and isinstance(caught.value.__cause__, OSError)
+    monkeypatch.undo()
+    assert not store.closed and store.get("old") == b"1" and store.get("new") == b"2"
+    assert members(path) == {"old": b"1"} and leftovers(path.parent) == []
+    store.close()
+    assert store.closed and members(path) == {"old": b"1", "new": b"2"}
+
+
+def test_failed_replace_and_reopen_is_a_store_error(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ZipStore(path)
+    store.put("old", b"1")
+    store.flush()
+    store.put("new", b"2")
+    refused = OSError(errno.ENOSPC, "No space left on device")
+
+    def refuse(source: str, target: str) -> None:
+        os.unlink(target)  # and the archive is gone, so it cannot be reopened
+        raise refused
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(StoreError) as caught:
+        store.flush()
+    assert "flush" in str(caught.value) and "No space left" in str(caught.value)
+    assert caught.value.__cause__ is refused and isinstance(caught.value.__context__, FileNotFoundError)
+    assert store.get("new") == b"2" and leftovers(path.parent) == []
+    with pytest.raises(StoreError):
+        store.get("old")
+    with pytest.raises(StoreError):  # never an archive silently without the members it can no longer read
+        store.flush()
+    assert not path.exists()
 
 
 # Threads and pickling ----------------------------------------------------------------------

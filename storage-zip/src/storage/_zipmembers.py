@@ -1,4 +1,4 @@
-"""Archive members for ``ZipStore``: pending objects, metadata, partial reads and streaming readers.
+"""Archive members for ``ZipStore``: pending objects, metadata, partial reads, raw copies and readers.
 
 Zip times are naive (the writer's local time, in 2-second steps); ``ZipStore`` reads them as UTC and
 writes its own objects' times in UTC, so ``stat`` reports the same time before and after a flush.
@@ -6,24 +6,40 @@ writes its own objects' times in UTC, so ``stat`` reports the same time before a
 
 from __future__ import annotations
 
+import copy
 import datetime
 import io
-import shutil
 import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, NoReturn, Optional, Union
+from typing import IO, Any, Callable, ContextManager, NoReturn, Optional, Union, cast
 
 from storage.metadata import ObjectInfo
 
-__all__ = ["ZIP_ERRORS", "Entry", "MemberReader", "Pending", "copy_member", "data_offset", "object_info"]
+__all__ = [
+    "ZIP_ERRORS",
+    "Entry",
+    "MemberReader",
+    "Pending",
+    "copy_raw",
+    "data_offset",
+    "is_plain_stored",
+    "object_info",
+    "open_member",
+    "read_at",
+]
 
-#: What reading or writing an archive can raise, translated at the store's boundary.
-ZIP_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)
+#: What reading or writing an archive can raise, translated at the store's boundary (a member name
+#: flagged UTF-8 that is not raises ``UnicodeDecodeError``).
+ZIP_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, UnicodeDecodeError)
 _COPY_CHUNK = 1 << 20
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
+_DESCRIPTOR_SIGNATURE = 0x08074B50
+_ENCRYPTED = 0x01
+_HAS_DESCRIPTOR = 0x08
+_ZIP64_EXTRA = 0x0001
 
 
 @dataclass(frozen=True)
@@ -64,35 +80,79 @@ def object_info(key: str, entry: Entry) -> ObjectInfo:
 
 def is_plain_stored(info: zipfile.ZipInfo) -> bool:
     """True if the member's bytes lie in the archive as they are (stored, not encrypted)."""
-    return info.compress_type == zipfile.ZIP_STORED and not info.flag_bits & 0x1
+    return info.compress_type == zipfile.ZIP_STORED and not info.flag_bits & _ENCRYPTED
 
 
-def data_offset(file: BinaryIO, info: zipfile.ZipInfo) -> int:
-    """Where the member's data starts in the archive ``file``, read from its local header."""
+def open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
+    """A reader of the member's content; ``NotImplementedError`` if it cannot be decoded (encrypted)."""
+    if info.flag_bits & _ENCRYPTED:
+        raise NotImplementedError("the member is encrypted, and the store has no password")
+    return archive.open(info)
+
+
+def read_at(archive: zipfile.ZipFile, offset: int, size: int) -> bytes:
+    """``size`` bytes at ``offset`` of the archive's own file; ``BadZipFile`` if the file ends first."""
+    # The archive's member readers share the file (and its position) under zipfile's lock.
+    with cast(ContextManager[Any], archive._lock):  # type: ignore[attr-defined]
+        file = cast(IO[bytes], archive.fp)
+        file.seek(offset)
+        data = file.read(size)
+    if len(data) < size:
+        raise zipfile.BadZipFile("the archive is truncated")
+    return data
+
+
+def _local_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, bytes]:
+    """Where the member's data starts in the archive, and the extra field of its local header."""
     start: int = info.header_offset
-    file.seek(start)
-    header = file.read(_LOCAL_HEADER.size)
-    if len(header) < _LOCAL_HEADER.size:
-        raise zipfile.BadZipFile(f"truncated local header for {info.filename!r}")
-    signature, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack(read_at(archive, start, _LOCAL_HEADER.size))
     if signature != _LOCAL_SIGNATURE:
         raise zipfile.BadZipFile(f"bad local header for {info.filename!r}")
-    return start + _LOCAL_HEADER.size + int(name_length) + int(extra_length)
+    extra_start = start + _LOCAL_HEADER.size + int(name_length)
+    return extra_start + int(extra_length), read_at(archive, extra_start, int(extra_length))
 
 
-def copy_member(source: zipfile.ZipFile, info: zipfile.ZipInfo, target: zipfile.ZipFile, name: str) -> None:
-    """Copy one member as ``name``, keeping its time, attributes, comment and compression."""
-    copy = zipfile.ZipInfo(name, info.date_time)
-    copy.compress_type = info.compress_type
-    copy.external_attr = info.external_attr
-    copy.create_system = info.create_system
-    copy.comment = info.comment
-    copy.file_size = info.file_size
-    if info.is_dir():
-        target.writestr(copy, b"")
-        return
-    with source.open(info) as reader, target.open(copy, "w") as writer:
-        shutil.copyfileobj(reader, writer, _COPY_CHUNK)
+def data_offset(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """Where the member's data starts in the archive, read from its local header."""
+    return _local_header(archive, info)[0]
+
+
+def _without_zip64(extra: bytes) -> bytes:
+    """``extra`` less its zip64 field (``zipfile`` writes one where the new archive needs it)."""
+    kept = []
+    while len(extra) >= 4:
+        kind, length = struct.unpack_from("<HH", extra)
+        if kind != _ZIP64_EXTRA:
+            kept.append(extra[: 4 + length])
+        extra = extra[4 + length :]
+    return b"".join(kept) + extra
+
+
+def copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, target: zipfile.ZipFile, name: str) -> None:
+    """Append ``info``'s member of ``source`` to ``target`` as ``name``, its data as stored.
+
+    Nothing is decompressed or decrypted, so any member is copied, whatever its method. Both headers
+    keep their fields (time, flags, method, CRC, sizes, attributes, comment, the local header's and
+    the central directory's own extra fields); zip64 fields are those the new offsets and sizes need.
+    """
+    start, local_extra = _local_header(source, info)
+    entry = copy.copy(info)
+    entry.filename = name
+    zip64 = info.file_size > zipfile.ZIP64_LIMIT or info.compress_size > zipfile.ZIP64_LIMIT
+    entry.extra = _without_zip64(local_extra)
+    header = entry.FileHeader(zip64)
+    entry.extra = _without_zip64(info.extra)
+    out = cast(IO[bytes], target.fp)
+    entry.header_offset = out.seek(target.start_dir)
+    out.write(header)
+    for offset in range(start, start + info.compress_size, _COPY_CHUNK):
+        out.write(read_at(source, offset, min(_COPY_CHUNK, start + info.compress_size - offset)))
+    if info.flag_bits & _HAS_DESCRIPTOR:
+        sizes = "QQ" if zip64 else "LL"
+        out.write(struct.pack(f"<LL{sizes}", _DESCRIPTOR_SIGNATURE, info.CRC, info.compress_size, info.file_size))
+    target.filelist.append(entry)
+    target.NameToInfo[name] = entry
+    target.start_dir = out.tell()
 
 
 class MemberReader(io.BufferedIOBase):

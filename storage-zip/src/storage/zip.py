@@ -25,10 +25,12 @@ from storage._zipmembers import (
     Entry,
     MemberReader,
     Pending,
-    copy_member,
+    copy_raw,
     data_offset,
     is_plain_stored,
     object_info,
+    open_member,
+    read_at,
 )
 from storage.bridge import SyncBackedAsyncStore
 from storage.capabilities import Capabilities
@@ -66,6 +68,15 @@ def _compression_of(compression: Union[str, int]) -> int:
     raise ConfigError(f"compression must be one of {', '.join(COMPRESSIONS)}, not {compression!r}")
 
 
+def _copy_mode(source: str, target: str) -> None:
+    """Give ``target`` the permission bits of ``source``, if there is such a file."""
+    try:
+        mode = os.stat(source).st_mode
+    except FileNotFoundError:
+        return
+    os.chmod(target, stat.S_IMODE(mode))
+
+
 def _is_key(name: str) -> bool:
     """True if the member ``name`` can be served as a key (not a directory, absolute or ``..``)."""
     try:
@@ -78,18 +89,22 @@ def _is_key(name: str) -> bool:
 class ZipStore(ObjectStore):
     """A store in the zip archive at ``path``.
 
-    ``mode='a'`` (the default) reads an existing archive or starts a new one, which is created on
-    ``close()``; ``mode='r'`` only reads, never changes the file, and refuses writes with
-    ``UnsupportedOperation``. New members are compressed with ``compression`` (``'stored'`` or
-    ``'deflated'``, or the ``zipfile`` constants) at ``compresslevel`` (0-9, deflated only).
+    ``mode='a'`` (the default) reads an existing archive or starts a new one (an empty file is
+    one), which is created on ``close()``; ``mode='r'`` only reads, never changes the file, and
+    refuses writes with ``UnsupportedOperation``. New members are compressed with ``compression``
+    (``'stored'`` or ``'deflated'``, or the ``zipfile`` constants) at ``compresslevel`` (0-9,
+    deflated only).
 
     Changes reach the file on ``flush()`` and ``close()``, as a new archive moved over the old
-    one: readers see the old archive or the new one, never a part. With ``fsync=True`` the new
-    archive and its directory are also flushed to the disk first (as ``FilesystemStore(fsync=True)``),
-    so a flushed change survives a power loss.
+    one (over the file a symbolic link ``path`` points to): readers see the old archive or the new
+    one, never a part. Existing members are copied as they are stored, never decompressed. With
+    ``fsync=True`` the new archive and its directory are also flushed to the disk first (as
+    ``FilesystemStore(fsync=True)``), so a flushed change survives a power loss.
 
     Directory entries, and members whose names are absolute or contain ``..`` (or are otherwise
-    not valid keys), are never served or listed, but are kept when the archive is rewritten.
+    not valid keys), are never served or listed, but are kept when the archive is rewritten;
+    members it cannot decode (encrypted, or an unknown compression method) are listed and kept, but
+    reading one is an ``UnsupportedOperation``.
     One writer per archive: two stores writing the same file keep the changes of the last to flush.
     """
 
@@ -145,8 +160,10 @@ class ZipStore(ObjectStore):
 
     def _fail(self, err: BaseException, operation: str, key: Optional[str] = None) -> NoReturn:
         where: dict[str, Any] = {"store": self.store_name, "operation": operation, "key": key}
-        if isinstance(err, (zipfile.BadZipFile, zlib.error, EOFError)):
+        if isinstance(err, (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError)):
             raise IntegrityError(f"archive is corrupt: {err}", **where) from err
+        if isinstance(err, NotImplementedError):
+            raise UnsupportedOperation(str(err), **where) from err
         if isinstance(err, PermissionError):
             raise PermissionDenied(err.strerror or str(err), **where) from err
         if isinstance(err, OSError):
@@ -163,13 +180,19 @@ class ZipStore(ObjectStore):
 
     def _open(self) -> None:
         with self._lock:
-            exists = os.path.exists(self.path)
-            if not exists and self.mode == "r":
+            try:
+                found: Optional[os.stat_result] = os.stat(self.path)
+            except FileNotFoundError:
+                found = None
+            except OSError as err:
+                self._fail(err, "open")
+            if found is None and self.mode == "r":
                 raise StoreError("the archive does not exist", store=self.store_name, operation="open")
-            if exists:
-                self._load("open")
+            if found is None or (stat.S_ISREG(found.st_mode) and found.st_size == 0):
+                # a new archive; an empty file is one too, as for zipfile's mode 'a'
+                self._index, self._others, self._dirty = {}, [], self.mode == "a"
             else:
-                self._index, self._others, self._dirty = {}, [], True
+                self._load("open")
 
     def _load(self, operation: str) -> None:
         """Open the archive on disk and index its members."""
@@ -186,16 +209,23 @@ class ZipStore(ObjectStore):
                 others.append(info)
         self._archive, self._index, self._others, self._dirty = archive, index, others, False
 
+    def close(self) -> None:
+        """Write the changes made since the last flush into the archive, then release it.
+
+        If they cannot be written, the error is raised and the store stays open with its changes,
+        so a later ``close()`` or ``flush()`` can still write them.
+        """
+        with self._lock:
+            if self._state == OPEN and self._dirty and self.mode != "r":
+                self._rewrite("close", reopen=False)
+            super().close()
+
     def _close(self) -> None:
         with self._lock:
-            try:
-                if self._dirty and self.mode != "r":
-                    self._rewrite("close", reopen=False)
-            finally:
-                archive, self._archive = self._archive, None
-                self._index, self._others, self._dirty = {}, [], False
-                if archive is not None:
-                    archive.close()
+            archive, self._archive = self._archive, None
+            self._index, self._others, self._dirty = {}, [], False
+            if archive is not None:
+                archive.close()
 
     def flush(self) -> None:
         """Write the changes made since the last flush into the archive (atomically)."""
@@ -210,31 +240,36 @@ class ZipStore(ObjectStore):
     def _rewrite(self, operation: str, reopen: bool = True) -> None:
         """Write every member to a temporary archive, then move it over the archive.
 
-        With ``reopen`` the new archive is opened and indexed for further use; ``close()``, which
-        drops the index right after, skips that.
+        A symbolic link at ``path`` stays: the file it points to is replaced. With ``reopen`` the
+        new archive is opened and indexed for further use; ``close()``, which drops the index right
+        after, skips that. If the move fails, the old archive is opened again and the changes stay.
         """
-        temp = self._write_temp(operation)
+        target = os.path.realpath(self.path)
+        temp = self._write_temp(target, operation)
         old, self._archive = self._archive, None
         if old is not None:
             old.close()
         try:
-            os.replace(temp, self.path)
+            os.replace(temp, target)
         except OSError as err:
             try:
                 os.unlink(temp)
             except OSError:
                 pass
             if old is not None:
-                self._archive = zipfile.ZipFile(self.path, "r")
+                try:
+                    self._archive = zipfile.ZipFile(self.path, "r")
+                except ZIP_ERRORS:
+                    self._fail(err, operation)  # the failed move, the failed reopening as its context
             self._fail(err, operation)
         if self.fsync and os.name == "posix":
-            fsync_directory(os.path.dirname(self.path))
+            fsync_directory(os.path.dirname(target))
         if reopen:
             self._load(operation)
 
-    def _write_temp(self, operation: str) -> str:
-        directory = os.path.dirname(self.path)
-        temp = os.path.join(directory, f"{RESERVED_SEGMENT_PREFIX}{secrets.token_hex(8)}.zip")
+    def _write_temp(self, target: str, operation: str) -> str:
+        """Write the archive to a new temporary file next to ``target``, with ``target``'s mode."""
+        temp = os.path.join(os.path.dirname(target), f"{RESERVED_SEGMENT_PREFIX}{secrets.token_hex(8)}.zip")
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         except OSError as err:
@@ -242,12 +277,11 @@ class ZipStore(ObjectStore):
         try:
             with os.fdopen(fd, "wb") as raw:
                 with zipfile.ZipFile(raw, "w", compression=self.compression, compresslevel=self.compresslevel) as out:
-                    self._write_members(out)
+                    self._write_members(out, operation)
                 if self.fsync:
                     raw.flush()
                     os.fsync(raw.fileno())
-            if self._archive is not None:
-                os.chmod(temp, stat.S_IMODE(os.stat(self.path).st_mode))
+            _copy_mode(target, temp)
         except BaseException as err:
             try:
                 os.unlink(temp)
@@ -258,16 +292,15 @@ class ZipStore(ObjectStore):
             raise
         return temp
 
-    def _write_members(self, out: zipfile.ZipFile) -> None:
-        archive = self._archive
+    def _write_members(self, out: zipfile.ZipFile, operation: str) -> None:
+        """Write the members the store does not serve, then every indexed one, into ``out``."""
         for info in self._others:
-            if archive is not None:
-                copy_member(archive, info, out, info.filename)
+            copy_raw(self._opened(info.filename, operation), info, out, info.filename)
         for name, entry in self._index.items():
             if isinstance(entry, Pending):
                 out.writestr(entry.zip_info(name, self.compression), entry.data, compresslevel=self.compresslevel)
-            elif archive is not None:
-                copy_member(archive, entry, out, name)
+            else:
+                copy_raw(self._opened(name, operation), entry, out, name)
 
     # Operations ---------------------------------------------------------------------------
 
@@ -290,7 +323,8 @@ class ZipStore(ObjectStore):
             if isinstance(entry, Pending):
                 return entry.data
             try:
-                return self._opened(key, "get").read(entry)
+                with open_member(self._opened(key, "get"), entry) as member:
+                    return member.read()
             except ZIP_ERRORS as err:
                 self._fail(err, "get", key)
 
@@ -302,9 +336,13 @@ class ZipStore(ObjectStore):
         return entry
 
     def _opened(self, key: str, operation: str) -> zipfile.ZipFile:
-        """The archive on disk, which holds every indexed ``ZipInfo`` (the lock held)."""
+        """The archive on disk, which holds every indexed ``ZipInfo`` (the lock held).
+
+        ``StoreClosed`` if it is not open: the store was closed, or the archive could not be opened
+        again after a failed flush.
+        """
         if self._archive is None:
-            raise StoreClosed(store=self.store_name, operation=operation, key=key)
+            raise StoreClosed("the archive is not open", store=self.store_name, operation=operation, key=key)
         return self._archive
 
     def exists(self, key: str) -> bool:
@@ -382,8 +420,8 @@ class ZipStore(ObjectStore):
     def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
         """Return bytes ``[start:end)`` of ``key``, reading (and decompressing) no more than needed.
 
-        A stored member is read at its offset in the archive file; a compressed one is decompressed
-        up to ``end`` only; an object written since the last flush is sliced.
+        A stored member is read at its offset in the archive file the store has open; a compressed
+        one is decompressed up to ``end`` only; an object written since the last flush is sliced.
         """
         key = self._checked(key, "get_range")
         start, end = check_range(start, end, self.store_name, key)
@@ -395,10 +433,8 @@ class ZipStore(ObjectStore):
             archive = self._opened(key, "get_range")
             try:
                 if is_plain_stored(entry):
-                    with open(self.path, "rb") as file:
-                        file.seek(data_offset(file, entry) + start)
-                        return file.read(size)
-                with archive.open(entry) as member:
+                    return read_at(archive, data_offset(archive, entry) + start, size)
+                with open_member(archive, entry) as member:
                     member.seek(start)
                     return member.read(size)
             except ZIP_ERRORS as err:
@@ -432,7 +468,7 @@ class ZipStore(ObjectStore):
             if isinstance(entry, Pending):
                 return io.BytesIO(entry.data)
             try:
-                member = self._opened(key, "open_read").open(entry)
+                member = open_member(self._opened(key, "open_read"), entry)
             except ZIP_ERRORS as err:
                 self._fail(err, "open_read", key)
         reader = MemberReader(member, lambda err: self._fail(err, "open_read", key))
