@@ -162,6 +162,29 @@ def test_flush_syncs_the_new_archive_and_its_directory_only_when_asked(
     assert ZipStore(path, mode="r").get("a") == b"1"
 
 
+@pytest.mark.parametrize("finish", ["flush", "close"])
+def test_a_failed_directory_sync_is_typed_and_the_store_goes_on(
+    path: Path, monkeypatch: pytest.MonkeyPatch, finish: str
+) -> None:
+    import storage.zip
+
+    def refuse(directory: str) -> None:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    store = ZipStore(path, fsync=True)
+    store.put("a", b"1")
+    monkeypatch.setattr(storage.zip, "fsync_directory", refuse)
+    with pytest.raises(StoreError) as caught:
+        getattr(store, finish)()
+    assert "Invalid argument" in str(caught.value) and caught.value.operation == finish
+    monkeypatch.undo()
+    assert members(path) == {"a": b"1"}  # the new archive is in place, only its directory was not synced
+    assert store.get("a") == b"1"
+    store.put("b", b"2")
+    store.close()
+    assert members(path) == {"a": b"1", "b": b"2"}
+
+
 def test_put_keeps_bytes_and_copies_mutable_values(path: Path) -> None:
     data, mutable = b"immutable", bytearray(b"mutable")
     with ZipStore(path) as store:

@@ -262,10 +262,16 @@ class ZipStore(ObjectStore):
                 except ZIP_ERRORS:
                     self._fail(err, operation)  # the failed move, the failed reopening as its context
             self._fail(err, operation)
+        unsynced: Optional[OSError] = None
         if self.fsync and os.name == "posix":
-            fsync_directory(os.path.dirname(target))
-        if reopen:
-            self._load(operation)
+            try:
+                fsync_directory(os.path.dirname(target))
+            except OSError as err:
+                unsynced = err
+        if reopen or unsynced is not None:
+            self._load(operation)  # the new archive is in place: the store goes on from it
+        if unsynced is not None:
+            self._fail(unsynced, operation)
 
     def _write_temp(self, target: str, operation: str) -> str:
         """Write the archive to a new temporary file next to ``target``, with ``target``'s mode."""
