@@ -655,6 +655,36 @@ def test_failed_replace_keeps_the_old_archive_readable(path: Path, monkeypatch: 
     assert members(path) == {"old": b"1", "new": b"2"}
 
 
+@pytest.mark.parametrize("operation", ["put", "put_many", "delete", "delete_many", "rename", "keys"])
+def test_a_call_waiting_while_close_writes_the_archive_is_refused(path: Path, operation: str) -> None:
+    store = ZipStore(path)
+    store.put("kept", b"1")
+    calls = {
+        "put": lambda: store.put("late", b"2"),
+        "put_many": lambda: store.put_many({"late": b"2"}),
+        "delete": lambda: store.delete("kept"),
+        "delete_many": lambda: store.delete_many(["kept"]),
+        "rename": lambda: store.rename("kept", "late"),
+        "keys": lambda: list(store.keys()),
+    }
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            calls[operation]()
+        except BaseException as err:
+            outcome.append(err)
+
+    with store._lock:  # the waiting call has passed its open check and waits for the lock
+        waiting = threading.Thread(target=call)
+        waiting.start()
+        waiting.join(0.2)
+        store.close()
+    waiting.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], StoreClosed)
+    assert members(path) == {"kept": b"1"}
+
+
 def test_failed_close_keeps_the_changes_pending(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with ZipStore(path) as store:
         store.put("old", b"1")

@@ -338,8 +338,14 @@ class ZipStore(ObjectStore):
         """The index entry of ``key`` (the lock held); ``ObjectNotFound`` if there is none."""
         entry = self._index.get(key)
         if entry is None:
+            self._refuse_if_closed(operation, key)
             raise ObjectNotFound(store=self.store_name, operation=operation, key=key)
         return entry
+
+    def _refuse_if_closed(self, operation: str, key: Optional[str] = None) -> None:
+        """``StoreClosed`` if the store was closed while the caller waited for the lock (the lock held)."""
+        if self._state != OPEN:
+            raise StoreClosed(store=self.store_name, operation=operation, key=key)
 
     def _opened(self, key: str, operation: str) -> zipfile.ZipFile:
         """The archive on disk, which holds every indexed ``ZipInfo`` (the lock held).
@@ -376,6 +382,7 @@ class ZipStore(ObjectStore):
         key = self._checked(key, "delete")
         with self._lock:
             if self._index.pop(key, None) is None:
+                self._refuse_if_closed("delete", key)
                 raise ObjectNotFound(store=self.store_name, operation="delete", key=key)
             self._dirty = True
 
@@ -385,6 +392,7 @@ class ZipStore(ObjectStore):
             self._ensure_open("keys")
         check_path_prefix(prefix, self.store_name)
         with self._lock:
+            self._refuse_if_closed("keys")
             return iter([key for key in self._index if key.startswith(prefix)])
 
     def put_many(self, items: Items) -> None:
@@ -400,6 +408,7 @@ class ZipStore(ObjectStore):
             data = value if value.__class__ is bytes else bytes(check_bytes(value, self.store_name, key))
             rows.append((key, data))
         with self._lock:
+            self._refuse_if_closed(operation)
             for key, _ in rows:
                 if if_absent and key in self._index:
                     raise AlreadyExists(store=self.store_name, operation=operation, key=key)
@@ -411,6 +420,7 @@ class ZipStore(ObjectStore):
         self._check_writable("delete_many")
         checked = [self._checked(key, "delete_many") for key in keys]
         with self._lock:
+            self._refuse_if_closed("delete_many")
             for key in checked:
                 if self._index.pop(key, None) is not None:
                     self._dirty = True
