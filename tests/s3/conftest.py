@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import uuid
+from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 import boto3
@@ -14,6 +15,8 @@ import requests
 from storage.object import ObjectStore
 from storage.s3 import AsyncBucketStore, BucketStore
 from storage.testing import BlockingStore
+
+from ._relay import Relay
 
 ACCESS_KEY = "test-access-key-id"
 SECRET_KEY = "test-secret-access-key-do-not-leak"
@@ -38,6 +41,14 @@ def bucket(s3_endpoint: str, s3_admin: Any) -> Iterator[str]:
     s3_admin.create_bucket(Bucket=name)
     yield name
     requests.post(f"{s3_endpoint}/moto-api/reset", timeout=30).raise_for_status()
+
+
+@pytest.fixture
+def relay(s3_endpoint: str) -> Iterator[Relay]:
+    """A recording relay in front of the moto server (``_relay``), for faults moto cannot produce."""
+    server = Relay(s3_endpoint)
+    yield server
+    server.close()
 
 
 @pytest.fixture
@@ -109,6 +120,33 @@ class Twin:
         return calls
 
 
+@contextmanager
+def _twins(
+    kind: str, make_store: Callable[..., BucketStore], make_async_store: Callable[..., AsyncBucketStore]
+) -> Iterator[Callable[..., Twin]]:
+    """Make twins of one kind: ``BucketStore``, ``AsyncBucketStore``, or ``botocore`` (the sync one, lean path off)."""
+    loop = asyncio.new_event_loop()
+    made: list[Twin] = []
+
+    def make(**overrides: Any) -> Twin:
+        if kind == "AsyncBucketStore":
+            twin = Twin(make_async_store(**overrides), loop.run_until_complete)
+        else:
+            seed_names = {"endpoint_url": "s3_url", "botocore_config": "botocore_config_kwargs"}
+            sync_overrides = {seed_names.get(name, name): value for name, value in overrides.items()}
+            twin = Twin(make_store(**sync_overrides), lambda value: value)
+            if kind == "botocore":
+                twin.client  # opens the store with its lean path off
+        made.append(twin)
+        return twin
+
+    yield make
+    for twin in made:
+        twin.store.close()
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+
+
 @pytest.fixture(params=["BucketStore", "AsyncBucketStore"])
 def make_twin(
     request: pytest.FixtureRequest,
@@ -120,24 +158,19 @@ def make_twin(
     Keywords use the async store's names (``endpoint_url``, ``botocore_config``); the sync store
     gets them under its seed names (``s3_url``, ``botocore_config_kwargs``).
     """
-    loop = asyncio.new_event_loop()
-    made: list[Twin] = []
+    with _twins(request.param, make_store, make_async_store) as make:
+        yield make
 
-    def make(**overrides: Any) -> Twin:
-        if request.param == "BucketStore":
-            seed_names = {"endpoint_url": "s3_url", "botocore_config": "botocore_config_kwargs"}
-            sync_overrides = {seed_names.get(name, name): value for name, value in overrides.items()}
-            twin = Twin(make_store(**sync_overrides), lambda value: value)
-        else:
-            twin = Twin(make_async_store(**overrides), loop.run_until_complete)
-        made.append(twin)
-        return twin
 
-    yield make
-    for twin in made:
-        twin.store.close()
-    loop.run_until_complete(loop.shutdown_asyncgens())
-    loop.close()
+@pytest.fixture(params=["BucketStore", "botocore", "AsyncBucketStore"])
+def make_path_twin(
+    request: pytest.FixtureRequest,
+    make_store: Callable[..., BucketStore],
+    make_async_store: Callable[..., AsyncBucketStore],
+) -> Iterator[Callable[..., Twin]]:
+    """As ``make_twin``, and also the sync store with its lean path off: every way a request can take."""
+    with _twins(request.param, make_store, make_async_store) as make:
+        yield make
 
 
 @pytest.fixture

@@ -6,12 +6,14 @@ import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, ClassVar, Iterator
 
+import aiohttp
 import boto3
 import pytest
 import requests
-from botocore.exceptions import ClientError, NoCredentialsError, ReadTimeoutError
+from botocore.exceptions import ClientError, FlexibleChecksumError, NoCredentialsError, ReadTimeoutError
+from urllib3.exceptions import ProtocolError
 
 from storage.errors import (
     InvalidKey,
@@ -223,6 +225,83 @@ def test_unreachable_endpoint(make_twin: Callable[..., Twin], request: pytest.Fi
         _assert_clean(caught.value)
 
 
+class _BreakingOff(BaseHTTPRequestHandler):
+    """Answers with half of its body, then hangs up: a 404 to a GET of an object, a listing otherwise.
+
+    HEADs succeed (so the bucket exists); ``agents`` records who sent each GET (lean or botocore).
+    """
+
+    protocol_version = "HTTP/1.1"
+    agents: ClassVar[list[str]] = []
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.command == "HEAD":
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        listing = "list-type" in self.path
+        if self.command == "GET" and not listing:
+            self.agents.append("botocore" if "Botocore" in self.headers.get("User-Agent", "") else "lean")
+            status, body = 404, b"<Error><Code>NoSuchKey</Code><Message>No such key.</Message></Error>"
+        else:
+            status, body = 200, b"<ListBucketResult><Name>b</Name><IsTruncated>false</IsTruncated></ListBucketResult>"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+    do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = _answer
+
+    def log_message(self, *args: Any) -> None:
+        """Keep the test output quiet."""
+
+
+@pytest.fixture
+def breaking_endpoint() -> Iterator[tuple[str, type[_BreakingOff]]]:
+    handler = type("BreakingOffRecorder", (_BreakingOff,), {"agents": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_answers_breaking_off_are_unavailable(
+    make_path_twin: Callable[..., Twin], breaking_endpoint: tuple[str, type[_BreakingOff]]
+) -> None:
+    url, _ = breaking_endpoint
+    twin = make_path_twin(endpoint_url=url, botocore_config={"retries": {"total_max_attempts": 2}})
+    for call in (lambda: twin.store.get("k"), lambda: list(twin.store.keys()), twin.store.list_dir):
+        with pytest.raises(StoreUnavailable) as caught:
+            call()
+        assert caught.value.retryable
+        assert twin.raw.bucket_name in str(caught.value)
+    with pytest.raises(PartialFailure) as failure:
+        twin.store.get_many(["a", "b"])
+    assert set(failure.value.failed) == {"a", "b"}
+    assert all(isinstance(err, StoreUnavailable) for err in failure.value.failed.values())
+    assert failure.value.retryable
+
+
+def test_a_404_breaking_off_on_the_lean_path_goes_the_regular_way(
+    make_store: Callable[..., Any], breaking_endpoint: tuple[str, type[_BreakingOff]]
+) -> None:
+    url, handler = breaking_endpoint
+    store = make_store(s3_url=url, botocore_config_kwargs={"retries": {"total_max_attempts": 1}})
+    store.open()
+    assert store._lean is not None
+    with pytest.raises(StoreUnavailable):
+        store.get("k")
+    assert handler.agents == ["lean", "botocore"]
+
+
 # The translation table -----------------------------------------------------------------------
 
 
@@ -249,6 +328,9 @@ def _client_error(code: str, status: int, operation: str = "GetObject") -> Clien
         (_client_error("InvalidStorageClass", 400), StoreError, False),
         (NoCredentialsError(), PermissionDenied, False),
         (ReadTimeoutError(endpoint_url="http://127.0.0.1:9"), StoreUnavailable, True),
+        (FlexibleChecksumError(error_msg="Expected checksum x did not match"), StoreUnavailable, True),
+        (ProtocolError("Connection broken: IncompleteRead"), StoreUnavailable, True),
+        (aiohttp.ClientPayloadError("Response payload is not completed"), StoreUnavailable, True),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, type) else None,
 )

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import http.client
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator, Optional
-from urllib.parse import urlsplit
+from typing import Any, Callable, Optional
 
 import botocore.session
 import pytest
@@ -16,6 +12,7 @@ from botocore.credentials import Credentials, ReadOnlyCredentials
 from storage.errors import InvalidKey, ObjectNotFound
 from storage.s3 import BucketStore
 
+from ._relay import Relay
 from .conftest import ACCESS_KEY, REGION, SECRET_KEY
 
 TRICKY_KEYS = [
@@ -70,82 +67,6 @@ def test_urls_are_byte_for_byte_those_botocore_sends(endpoint: Optional[str], re
         for key in TRICKY_KEYS:
             for method in ("get_object", "head_object", "put_object", "delete_object"):
                 assert lean.url(key) == _botocore_url(store, method, key), (method, key)
-
-
-class Relay:
-    """An HTTP server on 127.0.0.1 that relays requests to the moto server and records them.
-
-    ``failures`` lists what happens to the first requests instead of relaying them: ``"500"``
-    answers 500 Internal Error, ``"drop"`` closes the connection without an answer.
-    """
-
-    def __init__(self, target: str) -> None:
-        self.target = urlsplit(target).netloc
-        self.seen: list[tuple[str, str, dict[str, str]]] = []
-        self.failures: list[str] = []
-        relay = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def _relay(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                relay.seen.append((self.command, self.path, dict(self.headers)))
-                failure = relay.failures.pop(0) if relay.failures else None
-                if failure == "drop":
-                    self.close_connection = True
-                    return
-                if failure == "500":
-                    self.send_response(500)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                upstream = http.client.HTTPConnection(relay.target, timeout=30)
-                upstream.request(self.command, self.path, body=body, headers=dict(self.headers))
-                answer = upstream.getresponse()
-                content = answer.read()
-                self.send_response(answer.status)
-                for name, value in answer.getheaders():
-                    if name.lower() not in ("connection", "transfer-encoding", "content-length", "server", "date"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", answer.getheader("Content-Length", str(len(content))))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(content)
-                upstream.close()
-
-            do_GET = do_HEAD = do_PUT = do_DELETE = do_POST = _relay
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        """The relay's endpoint URL."""
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def agents(self) -> list[str]:
-        """``lean`` or ``botocore`` for each request seen, by its user agent."""
-        return ["botocore" if "Botocore" in headers.get("User-Agent", "") else "lean" for _, _, headers in self.seen]
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def relay(s3_endpoint: str) -> Iterator[Relay]:
-    """A recording relay in front of the moto server."""
-    server = Relay(s3_endpoint)
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+import io
 import os
 from typing import Any, Callable
 
 import pytest
 
-from storage.errors import ConfigError, InvalidKey, InvalidValue, ObjectNotFound
+from storage.errors import ConfigError, InvalidKey, InvalidValue, ObjectNotFound, StoreError
 from storage.metadata import ListResult
-from storage.s3 import AsyncBucketStore, BucketStore
+from storage.s3 import AsyncBucketStore, BucketStore, SourceChanged
 
+from ._relay import Relay
 from .conftest import Twin
 
 MIB = 1024 * 1024
@@ -85,6 +88,97 @@ def test_failed_part_copy_is_aborted(make_twin: Callable[..., Twin], s3_admin: A
         twin.store.copy("big", "target")
     assert _uploads(s3_admin, twin.raw.bucket_name) == []
     assert not twin.store.exists("target")
+
+
+_KEPT_BY_COPY = ("ContentType", "ContentEncoding", "CacheControl", "ContentDisposition", "ContentLanguage", "Expires")
+
+
+def test_large_copy_keeps_what_copy_object_keeps(make_twin: Callable[..., Twin], s3_admin: Any) -> None:
+    twin = make_twin(multipart_copy_threshold=5 * MIB)
+    bucket = twin.raw.bucket_name
+    s3_admin.put_object(
+        Bucket=bucket, Key="big", Body=bytes(6 * MIB), ContentType="text/plain", ContentEncoding="gzip",
+        CacheControl="max-age=60", ContentDisposition="attachment", ContentLanguage="fr",
+        Expires=datetime.datetime(2040, 1, 2, tzinfo=datetime.timezone.utc), Metadata={"origin": "test"},
+    )
+    twin.store.copy("big", "copy/of/big")
+    source = s3_admin.head_object(Bucket=bucket, Key="big")
+    copied = s3_admin.head_object(Bucket=bucket, Key="copy/of/big")
+    assert copied["ETag"].endswith('-2"')
+    assert {name: copied.get(name) for name in _KEPT_BY_COPY} == {name: source[name] for name in _KEPT_BY_COPY}
+    assert copied["Metadata"] == {"origin": "test"}
+
+
+def _overwrite_after_first_parts(twin: Twin, s3_admin: Any, key: str, times: int) -> list[dict[str, Any]]:
+    """Replace ``key`` after the first part of the next ``times`` copies in parts; return the UploadPartCopy params."""
+    parts = twin.count("UploadPartCopy")
+    left = [times]
+
+    def overwrite(params: dict[str, Any], **_: Any) -> None:
+        if params["PartNumber"] == 2 and left[0]:
+            left[0] -= 1
+            s3_admin.put_object(Bucket=twin.raw.bucket_name, Key=key, Body=os.urandom(11 * MIB))
+
+    twin.on("before-parameter-build.s3.UploadPartCopy", overwrite)
+    return parts
+
+
+def test_large_copy_never_mixes_two_versions(
+    make_twin: Callable[..., Twin], relay: Relay, s3_admin: Any
+) -> None:
+    twin = make_twin(endpoint_url=relay.url, multipart_copy_threshold=5 * MIB)
+    bucket = twin.raw.bucket_name
+    twin.store.put("big", bytes(11 * MIB))
+    parts = _overwrite_after_first_parts(twin, s3_admin, "big", times=1)
+    twin.store.copy("big", "target")
+    old, new = parts[0]["CopySourceIfMatch"], s3_admin.head_object(Bucket=bucket, Key="big")["ETag"]
+    assert old != new
+    assert [params["CopySourceIfMatch"] for params in parts] == [old, old, new, new, new]
+    assert twin.store.get("target") == twin.store.get("big")
+    assert _uploads(s3_admin, bucket) == []
+
+
+def test_large_copy_of_a_source_changing_again_and_again_fails(
+    make_twin: Callable[..., Twin], relay: Relay, s3_admin: Any
+) -> None:
+    twin = make_twin(endpoint_url=relay.url, multipart_copy_threshold=5 * MIB)
+    twin.store.put("big", bytes(11 * MIB))
+    parts = _overwrite_after_first_parts(twin, s3_admin, "big", times=2)
+    with pytest.raises(SourceChanged) as caught:
+        twin.store.copy("big", "target")
+    assert caught.value.retryable and isinstance(caught.value, StoreError)
+    assert caught.value.key == "big" and "copy 'big'" in str(caught.value)
+    assert len(parts) == 4
+    assert not twin.store.exists("target")
+    assert _uploads(s3_admin, twin.raw.bucket_name) == []
+
+
+def test_large_copy_of_a_source_deleted_meanwhile_names_the_source(
+    make_twin: Callable[..., Twin], s3_admin: Any
+) -> None:
+    twin = make_twin(multipart_copy_threshold=5 * MIB)
+    bucket = twin.raw.bucket_name
+    twin.store.put("big", bytes(11 * MIB))
+    twin.on("after-call.s3.UploadPartCopy", lambda **_: s3_admin.delete_object(Bucket=bucket, Key="big"))
+    with pytest.raises(ObjectNotFound) as caught:
+        twin.store.copy("big", "target")
+    assert caught.value.key == "big" and "vanished" in str(caught.value)
+    assert not twin.store.exists("target")
+    assert _uploads(s3_admin, bucket) == []
+
+
+@pytest.mark.parametrize("threshold", [5 * MIB, 5 * 1024 * MIB])
+def test_copy_to_itself_only_checks(make_twin: Callable[..., Twin], threshold: int) -> None:
+    twin = make_twin(multipart_copy_threshold=threshold)
+    twin.store.put("same", bytes(6 * MIB))
+    calls: list[str] = []
+    twin.on("before-call.s3", lambda model, **_: calls.append(model.name))
+    twin.store.copy("same", "same")
+    assert calls == ["HeadObject"]
+    assert twin.store.get("same") == bytes(6 * MIB)
+    with pytest.raises(ObjectNotFound) as caught:
+        twin.store.copy("ghost", "ghost")
+    assert caught.value.key == "ghost" and "copy" in str(caught.value)
 
 
 @pytest.mark.parametrize("threshold", [0, -1, 5 * 1024 * MIB + 1, "5GB", True])
@@ -346,3 +440,33 @@ def test_sync_writer_dropped_unclosed_is_discarded(make_store: Callable[..., Buc
     del writer
     assert _uploads(s3_admin, store.bucket_name) == []
     assert not store.exists("dropped")
+
+
+def test_sync_writer_is_a_binary_file(make_store: Callable[..., BucketStore]) -> None:
+    store = make_store()
+    writer = store.open_write("w")
+    assert isinstance(writer, io.BufferedIOBase)
+    assert writer.writable() and not writer.readable() and not writer.seekable()
+    writer.writelines([b"ab", bytearray(b"cd"), memoryview(b"ef")])
+    assert writer.tell() == 6
+    with pytest.raises(io.UnsupportedOperation):
+        writer.seek(0)
+    writer.close()
+    assert writer.closed
+    with pytest.raises(ValueError):
+        writer.tell()
+    assert store.get("w") == b"abcdef"
+    with io.TextIOWrapper(store.open_write("text"), encoding="utf-8", newline="") as text:
+        text.write("h\u00e9llo\n")
+        text.writelines(["l\u00efnes\n", "end"])
+    assert store.get("text") == "h\u00e9llo\nl\u00efnes\nend".encode()
+
+
+def test_writer_tells_how_much_was_written(twin: Twin) -> None:
+    writer = twin.call("open_write", "told")
+    assert writer.tell() == 0
+    twin.run(writer.write(b"abc"))
+    twin.run(writer.write(bytes(9 * MIB)))
+    assert writer.tell() == 3 + 9 * MIB
+    twin.run(writer.close())
+    assert twin.store.stat("told").size == 3 + 9 * MIB

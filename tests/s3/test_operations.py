@@ -18,6 +18,7 @@ from storage.errors import (
     ObjectNotFound,
     PartialFailure,
     PermissionDenied,
+    StoreClosed,
     StoreUnavailable,
 )
 
@@ -61,6 +62,26 @@ def test_keys_fetches_nothing_until_iterated(twin: Twin) -> None:
     listing = twin.store.keys()
     assert requests == []
     assert list(listing) == []
+    assert len(requests) == 1
+
+
+def test_keys_iterator_of_a_closed_store_raises_store_closed(twin: Twin) -> None:
+    twin.store.put("a", b"1")
+    listing = twin.store.keys()
+    twin.store.close()
+    with pytest.raises(StoreClosed) as caught:
+        list(listing)
+    assert "keys" in str(caught.value)
+
+
+def test_keys_iterator_stops_at_the_next_page_once_closed(twin: Twin) -> None:
+    _fill(twin, 1001)
+    requests = twin.count("ListObjectsV2")
+    listing = iter(twin.store.keys())
+    assert [next(listing) for _ in range(1000)] == [f"k/{i:05d}" for i in range(1000)]
+    twin.store.close()
+    with pytest.raises(StoreClosed):
+        next(listing)
     assert len(requests) == 1
 
 
@@ -144,6 +165,32 @@ def test_delete_many_reports_per_key_failures(twin: Twin) -> None:
     assert failure.succeeded == ["x/1"]
     assert not failure.retryable
     assert "x/2" in str(failure) and twin.raw.bucket_name in str(failure)
+
+
+def test_delete_many_deletes_keys_xml_cannot_carry_one_by_one(twin: Twin) -> None:
+    keys = ["a", "bad\x1fkey", "b", "ctl\x01", "c"]
+    twin.store.put_many({key: b"v" for key in [*keys, "keep"]})
+    batches = twin.count("DeleteObjects")
+    singles = twin.count("DeleteObject")
+    twin.store.delete_many([*keys, "absent\x02"])
+    assert [[entry["Key"] for entry in params["Delete"]["Objects"]] for params in batches] == [["a", "b", "c"]]
+    assert [params["Key"] for params in singles] == ["bad\x1fkey", "ctl\x01", "absent\x02"]
+    assert list(twin.store.keys()) == ["keep"]
+
+
+def test_delete_many_reports_a_key_deleted_on_its_own_that_failed(twin: Twin) -> None:
+    twin.store.put_many({"a": b"1", "bad\x1f": b"2"})
+
+    def fail(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1")
+
+    twin.on("before-call.s3.DeleteObject", fail)
+    with pytest.raises(PartialFailure) as caught:
+        twin.store.delete_many(["a", "bad\x1f"])
+    assert list(caught.value.failed) == ["bad\x1f"]
+    assert isinstance(caught.value.failed["bad\x1f"], StoreUnavailable)
+    assert caught.value.succeeded == ["a"]
+    assert list(twin.store.keys()) == ["bad\x1f"]
 
 
 def test_batches_keep_concurrency_bounded(make_twin: Callable[..., Twin]) -> None:

@@ -13,6 +13,7 @@ from tests.reliability._proxy import FaultPlan, FaultProxy
 
 from storage.errors import StoreUnavailable
 
+from ._relay import Relay
 from .conftest import Twin
 
 MIB = 1024 * 1024
@@ -77,6 +78,51 @@ def test_connection_dropped_mid_body_is_fetched_again(twin: Twin) -> None:
     gets = twin.count("GetObject")
     assert twin.store.get("obj") == b"0123456789" * 1000
     assert len(gets) == 2
+
+
+def _object_gets(relay: Relay, key: str) -> int:
+    return sum(1 for method, path, _ in relay.seen if method == "GET" and path.endswith(f"/{key}"))
+
+
+def test_a_body_damaged_in_transit_is_fetched_again(
+    make_path_twin: Callable[..., Twin], relay: Relay, s3_admin: Any, bucket: str
+) -> None:
+    data = b"checked against its CRC-32" * 100
+    s3_admin.put_object(Bucket=bucket, Key="obj", Body=data, ChecksumAlgorithm="CRC32")
+    twin = make_path_twin(endpoint_url=relay.url)
+    relay.corrupt = 1
+    assert twin.store.get("obj") == data
+    assert relay.corrupt == 0
+    assert _object_gets(relay, "obj") == 2
+
+
+def test_a_body_damaged_every_time_is_unavailable(
+    make_path_twin: Callable[..., Twin], relay: Relay, s3_admin: Any, bucket: str
+) -> None:
+    s3_admin.put_object(Bucket=bucket, Key="obj", Body=b"0123456789", ChecksumAlgorithm="CRC32")
+    twin = make_path_twin(endpoint_url=relay.url, botocore_config={"retries": {"total_max_attempts": 3}})
+    relay.corrupt = 1000
+    with pytest.raises(StoreUnavailable) as caught:
+        twin.store.get("obj")
+    assert caught.value.retryable
+    assert "checksum" in str(caught.value) and "get 'obj'" in str(caught.value)
+    assert _object_gets(relay, "obj") == 3
+    reader = twin.store.open_read("obj")
+    with pytest.raises(StoreUnavailable, match="checksum"):
+        reader.read()
+    reader.close()
+
+
+def test_gets_of_empty_objects_keep_their_connection(make_path_twin: Callable[..., Twin], relay: Relay) -> None:
+    twin = make_path_twin(endpoint_url=relay.url)
+    twin.store.put("empty", b"")
+    twin.store.put("one", b"x")
+    assert twin.store.get("one") == b"x"
+    opened = relay.connections
+    for _ in range(10):
+        assert twin.store.get("empty") == b""
+        assert twin.store.get("one") == b"x"
+    assert relay.connections == opened
 
 
 class _FailingBody:

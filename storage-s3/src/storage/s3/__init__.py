@@ -5,7 +5,7 @@ translation (``_errors``) and batch handling (``_batch``); the classes only exec
 """
 
 from storage.s3._async import AsyncBucketStore
-from storage.s3._errors import BucketNotFound
+from storage.s3._errors import BucketNotFound, SourceChanged
 from storage.s3._sync import BucketStore
 
-__all__ = ["AsyncBucketStore", "BucketNotFound", "BucketStore"]
+__all__ = ["AsyncBucketStore", "BucketNotFound", "BucketStore", "SourceChanged"]

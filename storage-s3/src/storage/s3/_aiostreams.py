@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator
-
-import aiohttp
-from botocore.exceptions import ResponseStreamingError
+from typing import Any
 
 from storage.s3._multipart import UploadHandle, discard_stream, finish_stream, write_stream
 from storage.s3._protocol import BucketProtocol
 from storage.streams import AsyncDiscardOnError
 
-__all__ = ["AsyncBodyReader", "AsyncUploadWriter", "payload_errors"]
-
-
-@contextmanager
-def payload_errors() -> Iterator[None]:
-    """Turn aiohttp's broken-payload error (which aiobotocore passes through) into botocore's."""
-    try:
-        yield
-    except aiohttp.ClientPayloadError as err:
-        raise ResponseStreamingError(error=err) from err
+__all__ = ["AsyncBodyReader", "AsyncUploadWriter"]
 
 
 class AsyncBodyReader:
@@ -38,8 +25,7 @@ class AsyncBodyReader:
         if self.closed:
             raise ValueError("I/O operation on closed file")
         try:
-            with payload_errors():
-                data: bytes = await self._body.read(None if size is None or size < 0 else size)
+            data: bytes = await self._body.read(None if size is None or size < 0 else size)
         except Exception as err:
             self._protocol.reraise(err, "open_read", self.key)
         return data

@@ -15,7 +15,7 @@ from storage.errors import StoreError
 from storage.metadata import ListResult, ObjectInfo
 from storage.object import AsyncObjectStore
 from storage.s3 import _batch
-from storage.s3._aiostreams import AsyncBodyReader, AsyncUploadWriter, payload_errors
+from storage.s3._aiostreams import AsyncBodyReader, AsyncUploadWriter
 from storage.s3._client import expect_header_remover, trim_endpoint_parameters, tune_session
 from storage.s3._common import BucketStoreMixin
 from storage.s3._plan import batches, page_keys
@@ -103,8 +103,7 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
         if isinstance(step, Call):
             result = getattr(self.s3_client, step.method)(**step.params)
         elif isinstance(step, ReadInto):
-            with payload_errors():
-                return await step.body.readinto(step.buffer)
+            result = step.body.readinto(step.buffer)
         else:
             result = step.body.close()
         return await result if inspect.isawaitable(result) else result
@@ -195,13 +194,17 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
         return AsyncUploadWriter(partial(self._run, "open_write"), self._protocol, upload)
 
     async def keys(self, prefix: str = "") -> AsyncIterator[str]:
-        """Iterate over the keys under ``prefix``, fetching each page of 1,000 only when needed."""
+        """Iterate over the keys under ``prefix``, fetching each page of 1,000 only when needed.
+
+        ``StoreClosed`` if the store is closed before a page is fetched.
+        """
         params = self._protocol.list_params(prefix)
         await self._ensure_open("keys")
         try:
             async for page in self.s3_client.get_paginator("list_objects_v2").paginate(**params):
                 for key in page_keys(page):
                     yield key
+                await self._ensure_open("keys")
         except Exception as err:
             self._protocol.reraise(err, "keys", params.get("Prefix"))
 

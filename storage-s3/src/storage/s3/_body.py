@@ -1,10 +1,12 @@
-"""GET plans that read a response body into one preallocated buffer, re-sending the GET if the body breaks off.
+"""GET plans that read a response body into one preallocated buffer, re-sending the GET if the body fails.
 
-botocore retries a request only until its headers arrive; a connection that drops, or a body
-that ends early, while the body is being read surfaces afterwards. These plans then send the
-whole GET again, up to the store's configured number of attempts. The body is read in slices
-into one buffer of the announced ``Content-Length`` that becomes the result, so a ``get`` holds
-the object about once, never a list of chunks plus their concatenation.
+botocore retries a request only until its headers arrive; a connection that drops, a body that
+ends early, or a body that does not match its checksum surfaces while the body is read. These
+plans then send the whole GET again, up to the store's configured number of attempts. The body
+is read in slices into one buffer of the announced ``Content-Length`` that becomes the result,
+so a ``get`` holds the object about once, never a list of chunks plus their concatenation.
+The body is always read to its end: only then does botocore check its checksum, and only then
+does its connection go back to the pool.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ READ_SLICE = 1024 * 1024
 
 
 def get_object(protocol: BucketProtocol, operation: str, key: str, **params: Any) -> Plan[bytes]:
-    """GET ``key`` and return its body, re-sending the GET when reading the body fails."""
+    """GET ``key`` and return its body, re-sending the GET when reading or checking the body fails."""
     attempts = protocol.settings.max_attempts
     for attempt in range(1, attempts + 1):
         response = yield protocol.call("get_object", operation, key, **params)
@@ -37,7 +39,7 @@ def get_object(protocol: BucketProtocol, operation: str, key: str, **params: Any
         except StoreUnavailable as err:
             if attempt == attempts:
                 raise
-            log.info("%s: %s %r: the body broke off (%s); GET again (attempt %d of %d)",
+            log.info("%s: %s %r: reading the body failed (%s); GET again (attempt %d of %d)",
                      protocol.store_name, operation, key, err, attempt + 1, attempts)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -72,6 +74,8 @@ def _read_sized(protocol: BucketProtocol, body: Any, size: int, operation: str, 
                     operation=operation, key=key,
                 )
             filled += count
+    # Find the end (see the module docstring); the HTTP client hands out no byte past Content-Length.
+    yield from _read_into(body, memoryview(bytearray(1)), operation, key)
     return buffer.getvalue()
 
 

@@ -1,24 +1,29 @@
 """Translation of botocore's exceptions into ``storage.errors`` types (SPEC §3).
 
 Messages are built from the error code, the bucket, the operation and the key; the server's
-text is kept only for errors that cannot carry credentials.
+text is kept only for errors that cannot carry credentials. Errors of the HTTP libraries
+(urllib3's, aiohttp's) that botocore lets through, such as an error answer whose body breaks
+off, are transport failures like botocore's own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any, Mapping, Optional
 
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     CredentialRetrievalError,
+    FlexibleChecksumError,
     HTTPClientError,
     IncompleteReadError,
     NoCredentialsError,
     PartialCredentialsError,
 )
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from urllib3.exceptions import HTTPError as URLLib3Error
 
 from storage.errors import (
     AlreadyExists,
@@ -30,7 +35,7 @@ from storage.errors import (
     StoreUnavailable,
 )
 
-__all__ = ["BucketNotFound", "error_for_code", "translate"]
+__all__ = ["BucketNotFound", "SourceChanged", "error_for_code", "translate"]
 
 _MISSING_OBJECT = frozenset({"NoSuchKey", "404", "NotFound"})
 _DENIED = frozenset({
@@ -44,12 +49,28 @@ _UNAVAILABLE = frozenset({
 _NO_CREDENTIALS = (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError)
 #: Failures to reach the server or to receive its whole answer (a body that ends early included).
 _UNREACHABLE = (
-    BotocoreConnectionError, HTTPClientError, IncompleteReadError, ConnectionError, TimeoutError, asyncio.TimeoutError,
+    BotocoreConnectionError, HTTPClientError, IncompleteReadError, URLLib3Error, ConnectionError, TimeoutError,
+    asyncio.TimeoutError,
 )
 
 
 class BucketNotFound(StoreError):
     """The store's bucket does not exist (no object is missing: the bucket is)."""
+
+
+class SourceChanged(StoreError):
+    """The source of a copy in parts was replaced while it was being copied (copying again can succeed)."""
+
+    retryable = True
+
+
+def _from_aiohttp(err: BaseException) -> bool:
+    """Whether ``err`` is one of aiohttp's client errors; aiohttp is not imported for the question.
+
+    No aiohttp error can exist while aiohttp is not loaded, so the sync store never imports it.
+    """
+    aiohttp = sys.modules.get("aiohttp")
+    return aiohttp is not None and isinstance(err, aiohttp.ClientError)
 
 
 def error_for_code(
@@ -106,7 +127,9 @@ def translate(
         )
     elif isinstance(err, _NO_CREDENTIALS):
         translated = PermissionDenied(f"no usable credentials for bucket {bucket!r}", **where)
-    elif isinstance(err, _UNREACHABLE):
+    elif isinstance(err, FlexibleChecksumError):
+        translated = StoreUnavailable("the body does not match its checksum (damaged in transit)", **where)
+    elif isinstance(err, _UNREACHABLE) or _from_aiohttp(err):
         translated = StoreUnavailable(f"cannot reach the S3 endpoint ({type(err).__name__})", **where)
     elif isinstance(err, BotoCoreError):
         translated = StoreError(f"{type(err).__name__}: {err}", **where)

@@ -167,9 +167,13 @@ class LeanRequests:
         return self._prefix + percent_encode(key, safe="/~")
 
     def takes(self, step: Call) -> bool:
-        """Whether ``step`` is a plain request of this bucket that the lean path sends."""
+        """Whether ``step`` is a plain request of this bucket that the lean path sends.
+
+        A step that needs the ``full_response`` is left to the client: the lean path parses only
+        the size, modification time and ETag.
+        """
         params = step.params
-        if step.method not in _METHODS or params.get("Bucket") != self._bucket:
+        if step.method not in _METHODS or params.get("Bucket") != self._bucket or step.full_response:
             return False
         if step.method == "put_object":
             body = params.get("Body")
@@ -188,7 +192,11 @@ class LeanRequests:
             return self._regular_way(step, type(err).__name__)
         status = response.status_code
         if status == 404 and method in ("GET", "HEAD"):
-            raise self._not_found(operation, response)
+            try:
+                error = self._not_found(operation, response)
+            except Exception as err:  # reading or parsing the error body failed
+                return self._regular_way(step, type(err).__name__)
+            raise error
         if 200 <= status < 300:
             try:
                 return self._success(step, method, response)

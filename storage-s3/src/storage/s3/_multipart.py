@@ -10,7 +10,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
-from storage.errors import StoreError
+from storage.errors import AlreadyExists, ObjectNotFound, StoreError
+from storage.s3._errors import SourceChanged
 from storage.s3._plan import MAX_PARTS, MIN_PART_SIZE, part_ranges
 from storage.s3._steps import Plan
 from storage.validation import check_bytes
@@ -100,24 +101,38 @@ def upload_in_parts(protocol: BucketProtocol, key: str, view: memoryview, condit
     yield from _multipart(protocol, "put", key, parts, condition, {})
 
 
+#: What CopyObject carries over from the source, and a copy in parts therefore sets on its upload.
+_COPIED_FIELDS = (
+    "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "ContentType", "Expires", "Metadata",
+)
+
+
 def copy_in_parts(
     protocol: BucketProtocol, operation: str, source: str, target: str, head: dict[str, Any]
 ) -> Plan[None]:
     """Copy ``source`` (described by its HEAD response) to ``target`` with UploadPartCopy requests.
 
-    Parts are ``multipart_copy_threshold`` bytes (at least 5 MiB); content type and user
-    metadata are carried over, as CopyObject does.
+    Parts are ``multipart_copy_threshold`` bytes (at least 5 MiB). The headers and user
+    metadata that CopyObject keeps are carried over. Every part is copied only from the version
+    the HEAD saw (``CopySourceIfMatch`` its ETag), so the target never mixes two versions: a
+    source replaced meanwhile aborts the upload with ``SourceChanged``.
     """
     size = int(head["ContentLength"])
-    create: dict[str, Any] = {"ContentType": head["ContentType"]} if head.get("ContentType") else {}
-    if head.get("Metadata"):
-        create["Metadata"] = head["Metadata"]
+    create = {name: head[name] for name in _COPIED_FIELDS if head.get(name)}
+    condition = {"CopySourceIfMatch": head["ETag"]} if head.get("ETag") else {}
+    where = {"store": protocol.store_name, "operation": operation, "key": source}
 
     def copy_part(upload_id: str, number: int, start: int, end: int) -> Plan[dict[str, Any]]:
-        result = yield protocol.call(
-            "upload_part_copy", operation, target, UploadId=upload_id, PartNumber=number,
-            CopySource={"Bucket": protocol.bucket, "Key": source}, CopySourceRange=f"bytes={start}-{end - 1}",
-        )
+        try:
+            result = yield protocol.call(
+                "upload_part_copy", operation, target, UploadId=upload_id, PartNumber=number,
+                CopySource={"Bucket": protocol.bucket, "Key": source}, CopySourceRange=f"bytes={start}-{end - 1}",
+                **condition,
+            )
+        except AlreadyExists as err:  # 412 Precondition Failed: the source's ETag is no longer the HEAD's
+            raise SourceChanged("the source changed during the copy", **where) from err
+        except ObjectNotFound as err:
+            raise ObjectNotFound("the source vanished during the copy", **where) from err
         return _part_entry(number, result["CopyPartResult"])
 
     def parts(upload_id: str) -> Iterator[Plan[dict[str, Any]]]:
@@ -150,6 +165,8 @@ class StreamingUpload:
     upload_id: Optional[str] = None
     parts: list[dict[str, Any]] = field(default_factory=list, repr=False)
     finished: bool = False
+    #: How many bytes were written to the stream.
+    written: int = 0
 
     @property
     def next_part_size(self) -> int:
@@ -192,6 +209,7 @@ def write_stream(protocol: BucketProtocol, upload: StreamingUpload, data: Any) -
     _check_writable(protocol, upload)
     view = check_bytes(data, protocol.store_name, upload.key)
     upload.buffer += view
+    upload.written += view.nbytes
 
     def send_full_parts() -> Plan[None]:
         while len(upload.buffer) > upload.next_part_size:
@@ -242,3 +260,8 @@ class UploadHandle:
     def closed(self) -> bool:
         """Whether the stream was closed or discarded."""
         return self._upload.finished
+
+    def tell(self) -> int:
+        """How many bytes were written so far."""
+        _check_writable(self._protocol, self._upload)
+        return self._upload.written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator, Mapping, Sequence, TypeVar
 
 from storage.errors import InvalidKey
@@ -15,6 +16,7 @@ __all__ = [
     "batches",
     "check_s3_key",
     "check_s3_prefix",
+    "fits_xml",
     "page_keys",
     "page_prefixes",
     "part_ranges",
@@ -30,6 +32,8 @@ MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 #: DeleteObjects takes at most this many keys per request.
 DELETE_BATCH_SIZE = 1000
+#: A character XML 1.0 cannot carry, or a carriage return (which XML parsers turn into a line feed).
+_NOT_IN_XML = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _utf8_size(text: str, what: str, store: str, operation: str) -> int:
@@ -58,6 +62,11 @@ def check_s3_prefix(prefix: Any, store: str, operation: str = "keys") -> str:
     if _utf8_size(prefix, "prefix", store, operation) > MAX_KEY_BYTES:
         raise InvalidKey(f"prefix is longer than {MAX_KEY_BYTES} UTF-8 bytes", store=store, operation=operation)
     return prefix
+
+
+def fits_xml(key: str) -> bool:
+    """Whether ``key`` reaches S3 unchanged as the text of an XML element (as in a DeleteObjects request)."""
+    return _NOT_IN_XML.search(key) is None
 
 
 def part_ranges(size: int, threshold: int) -> list[tuple[int, int]]:

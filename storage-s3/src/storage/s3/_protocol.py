@@ -17,9 +17,9 @@ from typing import Any, Callable, NoReturn, Optional
 from storage.errors import InvalidRange, ObjectNotFound, PermissionDenied, StoreError
 from storage.metadata import ListResult, ObjectInfo, check_range
 from storage.s3._body import get_object
-from storage.s3._errors import error_for_code, translate
+from storage.s3._errors import SourceChanged, error_for_code, translate
 from storage.s3._multipart import StreamingUpload, copy_in_parts, upload_in_parts
-from storage.s3._plan import check_s3_key, check_s3_prefix, page_keys, page_prefixes
+from storage.s3._plan import check_s3_key, check_s3_prefix, fits_xml, page_keys, page_prefixes
 from storage.s3._settings import BucketSettings
 from storage.s3._steps import Call, Plan, Step
 from storage.validation import check_bytes
@@ -161,10 +161,12 @@ class BucketProtocol:
             raise ObjectNotFound(store=self.store_name, operation="delete", key=key)
         yield self.call("delete_object", "delete", key)
 
-    def _head(self, key: str, operation: str) -> Plan[Optional[dict[str, Any]]]:
+    def _head(self, key: str, operation: str, full_response: bool = False) -> Plan[Optional[dict[str, Any]]]:
         """Return the HEAD response of ``key``, ``None`` if absent; ``BucketNotFound`` if the bucket is."""
         try:
-            head: dict[str, Any] = yield self.call("head_object", operation, key)
+            head: dict[str, Any] = yield Call(
+                "head_object", {"Bucket": self.bucket, "Key": key}, operation, key, full_response=full_response
+            )
         except ObjectNotFound:
             yield from self._confirm_bucket(operation, key)
             return None
@@ -200,12 +202,23 @@ class BucketProtocol:
 
         A HEAD of the source comes first: it tells a missing source (``ObjectNotFound`` naming it)
         and gives the size that picks one request or parts. No data passes through the client.
+        Copying a key to itself only checks that it exists. A source replaced while it is copied
+        in parts is copied again once, from a new HEAD; ``SourceChanged`` if it changes again.
         """
         source = self.check_key(source, operation)
         target = self.check_key(target, operation)
-        head = yield from self._head(source, operation)
+        try:
+            yield from self._copy(source, target, operation)
+        except SourceChanged as err:
+            log.info("%s: %s %r: %s; copying it again", self.store_name, operation, source, err)
+            yield from self._copy(source, target, operation)
+
+    def _copy(self, source: str, target: str, operation: str) -> Plan[None]:
+        head = yield from self._head(source, operation, full_response=True)
         if head is None:
             raise ObjectNotFound(store=self.store_name, operation=operation, key=source)
+        if source == target:  # S3 refuses to copy an object onto itself unchanged
+            return
         if int(head["ContentLength"]) > self.settings.multipart_copy_threshold:
             yield from copy_in_parts(self, operation, source, target, head)
             return
@@ -221,14 +234,9 @@ class BucketProtocol:
 
         Renaming a key to itself only checks that it exists.
         """
-        source = self.check_key(source, "rename")
-        target = self.check_key(target, "rename")
-        if source == target:
-            if (yield from self._head(source, "rename")) is None:
-                raise ObjectNotFound(store=self.store_name, operation="rename", key=source)
-            return
         yield from self.copy(source, target, "rename")
-        yield self.call("delete_object", "rename", source)
+        if source != target:
+            yield self.call("delete_object", "rename", source)
 
     def list_dir(self, prefix: Any) -> Plan[ListResult]:
         """List the immediate children of ``prefix`` with ``Delimiter='/'``, page after page."""
@@ -254,16 +262,32 @@ class BucketProtocol:
         return StreamingUpload(self.check_key(key, "open_write"), self.settings.multipart_threshold)
 
     def delete_batch(self, keys: list[str]) -> Plan[dict[str, StoreError]]:
-        """DeleteObjects for up to 1,000 checked keys; return the errors of the keys that failed."""
-        objects = [{"Key": key} for key in keys]
-        response = yield self.call("delete_objects", "delete_many", Delete={"Objects": objects, "Quiet": True})
-        return {
-            entry["Key"]: error_for_code(
-                str(entry.get("Code", "")), str(entry.get("Message", "")), bucket=self.bucket,
-                where={"store": self.store_name, "operation": "delete_many", "key": entry["Key"]},
-            )
-            for entry in response.get("Errors", ())
-        }
+        """Delete up to 1,000 checked keys; return the errors of the keys that failed.
+
+        One DeleteObjects request takes the keys that XML carries unchanged; each other key (one
+        holding a control character or a carriage return) is deleted with a DeleteObject of its own.
+        """
+        failed: dict[str, StoreError] = {}
+        listed = [key for key in keys if fits_xml(key)]
+        alone = [key for key in keys if not fits_xml(key)]
+        if listed:
+            objects = [{"Key": key} for key in listed]
+            try:
+                response = yield self.call("delete_objects", "delete_many", Delete={"Objects": objects, "Quiet": True})
+            except StoreError as err:
+                failed.update(dict.fromkeys(listed, err))
+            else:
+                for entry in response.get("Errors", ()):
+                    failed[entry["Key"]] = error_for_code(
+                        str(entry.get("Code", "")), str(entry.get("Message", "")), bucket=self.bucket,
+                        where={"store": self.store_name, "operation": "delete_many", "key": entry["Key"]},
+                    )
+        for key in alone:
+            try:
+                yield self.call("delete_object", "delete_many", key)
+            except StoreError as err:
+                failed[key] = err
+        return failed
 
     def presign(self, client_method: str, operation: str, key: Any, expiry: Any) -> Plan[str]:
         """Build a presigned URL for ``client_method`` on ``key``, valid for ``expiry`` seconds."""

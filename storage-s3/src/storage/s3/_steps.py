@@ -16,13 +16,18 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Call:
-    """Call ``client.<method>(**params)`` on behalf of ``operation`` on ``key``."""
+    """Call ``client.<method>(**params)`` on behalf of ``operation`` on ``key``.
+
+    ``bucket_call`` says the request addresses the bucket itself; ``full_response`` that the plan
+    reads more of the response than its size, modification time and ETag.
+    """
 
     method: str
     params: dict[str, Any] = field(repr=False)
     operation: str
     key: Optional[str] = None
     bucket_call: bool = False
+    full_response: bool = False
 
 
 @dataclass(frozen=True)

@@ -53,13 +53,14 @@ class BodyReader(io.RawIOBase):
         return f"<BodyReader {self._protocol.store_name} {self.key!r}>"
 
 
-class UploadWriter(UploadHandle, DiscardOnError):
-    """A writable binary file that streams into a multipart upload; the object appears on ``close()``.
+class UploadWriter(UploadHandle, DiscardOnError, io.BufferedIOBase):
+    """A writable, non-seekable binary file that streams into a multipart upload; the object appears on ``close()``.
 
-    Each ``write`` runs through ``run`` (the store's plan runner): it buffers, and sends a part
-    whenever a part's worth is buffered. ``close()`` completes the upload (or sends one
-    PutObject if no part was sent); ``discard()``, a ``with`` block that raises, or garbage
-    collection before ``close()`` aborts it, so nothing is stored and no parts remain.
+    Each ``write`` runs through ``run`` (the store's plan runner): it takes all of ``data``, and
+    sends a part whenever a part's worth is buffered. ``close()`` completes the upload (or sends
+    one PutObject if no part was sent); ``discard()``, a ``with`` block that raises, or garbage
+    collection before ``close()`` aborts it, so nothing is stored and no parts remain. As an
+    ``io.BufferedIOBase`` it has ``writelines``, and ``io.TextIOWrapper`` can wrap it.
     """
 
     def writable(self) -> bool:
@@ -68,6 +69,10 @@ class UploadWriter(UploadHandle, DiscardOnError):
 
     def readable(self) -> bool:
         """Always false."""
+        return False
+
+    def seekable(self) -> bool:
+        """Always false: parts already sent cannot be rewritten."""
         return False
 
     def write(self, data: Any) -> int:

@@ -202,16 +202,20 @@ class BucketStore(BucketStoreMixin, ObjectStore):
         return cast(BinaryIO, UploadWriter(partial(self._run, "open_write"), self._protocol, upload))
 
     def keys(self, prefix: str = "") -> Iterator[str]:
-        """Iterate over the keys under ``prefix``, fetching each page of 1,000 only when needed."""
+        """Iterate over the keys under ``prefix``, fetching each page of 1,000 only when needed.
+
+        ``StoreClosed`` if the store is closed before a page is fetched.
+        """
         params = self._protocol.list_params(prefix)
         self._ensure_open("keys")
         return self._iter_keys(params)
 
     def _iter_keys(self, params: dict[str, Any]) -> Iterator[str]:
-        pages = self.s3_client.get_paginator("list_objects_v2").paginate(**params)
         try:
-            for page in pages:
+            self._ensure_open("keys")
+            for page in self.s3_client.get_paginator("list_objects_v2").paginate(**params):
                 yield from page_keys(page)
+                self._ensure_open("keys")
         except Exception as err:
             self._protocol.reraise(err, "keys", params.get("Prefix"))
 
