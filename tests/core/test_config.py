@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar, Optional, Union
 
 import pytest
 
@@ -376,3 +376,183 @@ def test_building_a_dict_store_without_hook_plugins_imports_no_asyncio_pluggy_or
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# The tree closes a shared base after every store wrapping it ----------------------------------
+
+
+def test_tree_closes_a_shared_base_after_every_layer_over_it() -> None:
+    from storage.wrapper import MultiStoreWrapper, StoreWrapper
+
+    events: list[str] = []
+
+    class Base(DictStore):
+        def _close(self) -> None:
+            events.append("close base")
+
+    class Flushing(StoreWrapper):
+        def __init__(self, store: Any, label: str) -> None:
+            super().__init__(store)
+            self.label = label
+
+        def _close(self) -> None:
+            events.append(f"close {self.label}")
+            self.store.put(f"flushed-by-{self.label}", b"x")
+
+    class Both(MultiStoreWrapper):
+        def __init__(self, children: list[Any]) -> None:
+            self.children = children
+
+        def wrapped(self) -> list[tuple[str, Any]]:
+            return [(f"child{index}", child) for index, child in enumerate(self.children)]
+
+        def get(self, key: str) -> Any:
+            return self.children[0].get(key)
+
+        def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+            for child in self.children:
+                child.put(key, data)
+
+        def exists(self, key: str) -> bool:
+            return bool(self.children[0].exists(key))
+
+        def delete(self, key: str) -> None:
+            for child in self.children:
+                child.delete(key)
+
+    class Types:
+        @hookimpl
+        def storage_register_types(self, register: Any) -> None:
+            for cls in (Base, Flushing, Both):
+                register(cls.__name__, cls)
+
+    stores = {
+        "base": {"type": "Base"},
+        "w1": {"type": "Flushing", "base": "base", "config": {"label": "w1"}},
+        "w2": {"type": "Flushing", "base": "base", "config": {"label": "w2"}},
+        "root": {"type": "Both", "base": ["w1", "w2"]},
+    }
+    with build(stores, Registry(entry_points=[], plugins=[Types()]), main="root") as root:
+        root.put("k", b"v")
+        base = root.children[0].store
+    assert sorted(events) == ["close base", "close w1", "close w2"] and events[-1] == "close base"
+    assert sorted(base.objects) == ["flushed-by-w1", "flushed-by-w2", "k"]
+
+
+# YAML that PyYAML reads but no configuration can be -----------------------------------------
+
+
+def test_non_utf8_and_self_containing_yaml_are_config_errors(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(b"stores:\n  m: {type: DictStore}  # caf\xe9\nmain: m\n")
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_store(latin1)
+    recursive = tmp_path / "recursive.yaml"
+    recursive.write_text("stores:\n  m: {type: DictStore, config: {objects: &x {k: *x}}}\nmain: m\n")
+    with pytest.raises(ConfigError, match=r"store 'm', field 'config.objects.k': contains itself"):
+        load_store(recursive)
+    recursive.write_text("stores:\n  m: {type: DictStore}\n  w: {type: IdentityStore, base: &b [m, *b]}\nmain: w\n")
+    with pytest.raises(ConfigError, match=r"store 'w', field 'base\[1\]': contains itself"):
+        load_store(recursive)
+    shared = tmp_path / "shared.yaml"  # an alias used twice is no loop
+    shared.write_text("stores:\n  m: {type: DictStore, config: {objects: {a: &x [1], b: *x}}}\nmain: m\n")
+    assert load_store(shared).objects == {"a": [1], "b": [1]}
+
+
+# ${VAR} in every string: base and main too ------------------------------------------------------
+
+
+def test_variables_in_base_and_main(registry: Registry) -> None:
+    stores = {
+        "a": {"type": "Leaf", "config": {"label": "a"}},
+        "b": {"type": "Leaf", "config": {"label": "b"}},
+        "top": {"type": "Wrap", "base": "${BASE}"},
+        "pair": {"type": "Pair", "base": ["${FIRST:-a}", "b"]},
+    }
+    config = {"stores": stores, "main": "${MAIN:-top}"}
+    top = load_store(config, registry=registry, environ={"BASE": "b"})
+    assert isinstance(top, Wrap) and top.children[0].label == "b"
+    pair = load_store(config, registry=registry, environ={"BASE": "b", "MAIN": "pair"})
+    assert [child.label for child in pair.children] == ["a", "b"]
+    with pytest.raises(ConfigError, match=r"store 'top', field 'base': names no store: 'c'"):
+        load_store(config, registry=registry, environ={"BASE": "c"})
+    with pytest.raises(ConfigError, match=r"store 'top', field 'base': environment variable BASE is not set"):
+        load_store(config, registry=registry, environ={})
+    with pytest.raises(ConfigError, match=r"field 'main': '\$\{MAIN:-top\} -> nope' names no store"):
+        load_store(config, registry=registry, environ={"MAIN": "nope"})
+
+
+# A base given under config, or a non-store base ----------------------------------------------
+
+
+@pytest.mark.parametrize(("argument", "value"), [("store", "files"), ("children", ["files"])])
+def test_a_base_given_under_config_is_refused(registry: Registry, argument: str, value: Any) -> None:
+    stores = {"files": {"type": "Leaf"}, "main": {"type": "Wrap", "config": {argument: value}}}
+    with pytest.raises(ConfigError, match=rf"store 'main', field 'config.{argument}': .* given with 'base'"):
+        build(stores, registry, main="main")
+    assert Recorder.events == []
+
+
+# String values for bool/int/float parameters are converted ----------------------------------
+
+
+class Typed(DictStore):
+    def __init__(
+        self, flag: bool = False, count: int = 0, ratio: float = 1.0, limit: Optional[int] = None,
+        name: str = "", either: Union[int, str] = 0, anything: Any = None,
+    ) -> None:
+        super().__init__()
+        self.values = {"flag": flag, "count": count, "ratio": ratio, "limit": limit, "name": name,
+                       "either": either, "anything": anything}
+
+
+def typed(config: dict[str, Any], environ: Optional[dict[str, str]] = None) -> dict[str, Any]:
+    registry = Registry(entry_points=[], plugins=[TypesPlugin()])
+    stores = {"t": {"type": f"{__name__}:Typed", "config": config}}
+    return build(stores, registry, main="t", environ=environ or {}).values  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [("false", False), ("False", False), ("no", False), ("OFF", False), ("0", False),
+     ("true", True), ("Yes", True), ("on", True), ("1", True), (" true ", True)],
+)
+def test_strings_for_bool_parameters_are_converted(text: str, flag: bool) -> None:
+    assert typed({"flag": "${FLAG}"}, {"FLAG": text})["flag"] is flag
+
+
+def test_strings_for_int_and_float_parameters_are_converted() -> None:
+    values = typed({"count": "${N:-12}", "ratio": "0.5", "limit": "${LIMIT}", "name": "007", "either": "7",
+                    "anything": "8"}, {"LIMIT": "3"})
+    assert values == {"flag": False, "count": 12, "ratio": 0.5, "limit": 3, "name": "007", "either": "7",
+                      "anything": "8"}
+    assert typed({"flag": True, "count": 5})["count"] == 5  # values that are not strings are left alone
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"flag": "${FLAG:-maybe}"}, r"field 'config.flag': '\$\{FLAG:-maybe\}' \(once substituted\) is not a boolean"),
+        ({"count": "many"}, r"field 'config.count': 'many' is not an integer"),
+        ({"ratio": "half"}, r"field 'config.ratio': 'half' is not a number"),
+        ({"limit": ""}, r"field 'config.limit': '' is not an integer"),
+    ],
+)
+def test_strings_that_do_not_convert_are_config_errors(config: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=rf"store 't', {message}"):
+        typed(config)
+
+
+def test_fsync_false_from_the_environment_is_false(tmp_path: Path) -> None:
+    config = {"stores": {"f": {"type": "FilesystemStore",
+                               "config": {"root_path": str(tmp_path), "fsync": "${FSYNC:-false}"}}}, "main": "f"}
+    assert load_store(config, environ={}).fsync is False
+    assert load_store(config, environ={"FSYNC": "yes"}).fsync is True
+    hashed = {"stores": {"h": {"type": "HashdirStore", "config": {"root_path": str(tmp_path), "width": "${W:-3}"}}}}
+    assert load_store(hashed, name="h", environ={}).width == 3
+
+
+def test_an_empty_root_path_is_a_config_error(tmp_path: Path) -> None:
+    config = {"stores": {"f": {"type": "FilesystemStore", "config": {"root_path": "${DATA}"}}}, "main": "f"}
+    with pytest.raises(ConfigError, match=r"store 'f', field 'config': .*root_path is empty"):
+        load_store(config, environ={"DATA": ""})

@@ -10,11 +10,12 @@ import pytest
 
 from storage.aiofs import AsyncFilesystemStore
 from storage.capabilities import Capabilities
-from storage.errors import ConfigError, ObjectNotFound, StoreClosed, UnsupportedOperation
+from storage.errors import ConfigError, InvalidValue, ObjectNotFound, StoreClosed, UnsupportedOperation
 from storage.fs import FilesystemStore, HashdirStore
-from storage.object import AsyncDictStore, DictStore
+from storage.object import AsyncDictStore, AsyncObjectStore, DictStore
 from storage.testing import AsyncObjectStoreTests, ObjectStoreTests
 from storage.wrapper import (
+    AsyncMultiStoreWrapper,
     AsyncStoreWrapper,
     MultiStoreWrapper,
     StoreWrapper,
@@ -131,6 +132,116 @@ def test_shared_base_opened_and_closed_once() -> None:
         pair.close()
     assert log.count("open base") == 1 and log.count("close base") == 1
     assert log.index("close left") < log.index("close base")
+
+
+class Flushing(Recording, StoreWrapper):
+    """A write-back layer: stores a pending object in its base when it is closed."""
+
+    def __init__(self, store: Any, log: list[str], name: str, fail_close: bool = False) -> None:
+        super().__init__(store)
+        self.log, self.name, self.fail_close = log, name, fail_close
+
+    def _close(self) -> None:
+        super()._close()
+        self.store.put(f"flushed-by-{self.name}", b"x")
+
+
+def test_a_shared_base_is_closed_after_every_wrapper_using_it() -> None:
+    log: list[str] = []
+    shared = Counting(log)
+    top = Layer(Pair(Flushing(shared, log, "left"), Flushing(Layer(shared, log, "middle"), log, "right")), log, "top")
+    with top:
+        top.put("k", b"v")
+    closes = [event for event in log if event.startswith("close")]
+    assert sorted(closes) == ["close base", "close left", "close middle", "close right", "close top"]
+    assert closes[0] == "close top" and closes[-1] == "close base"
+    assert closes.index("close right") < closes.index("close middle")
+    assert sorted(shared.objects) == ["flushed-by-left", "flushed-by-right", "k"]
+
+
+def test_a_failing_close_in_a_shared_tree_still_closes_every_store_once() -> None:
+    log: list[str] = []
+    shared = Counting(log, fail_close=True)
+    left, right = Layer(shared, log, "left", fail_close=True), Layer(shared, log, "right")
+    pair = Pair(left, right)
+    pair.open()
+    with pytest.raises(RuntimeError, match="left close failed"):
+        pair.close()
+    assert sorted(log[3:]) == ["close base", "close left", "close right"] and log[-1] == "close base"
+    assert left.closed and right.closed and shared.closed
+    left.close()  # closing a part again, alone, changes nothing
+    assert log.count("close base") == 1
+
+
+def test_a_shared_async_base_is_closed_after_every_wrapper_using_it() -> None:
+    log: list[str] = []
+
+    class AsyncCounting(AsyncObjectStore):
+        def __init__(self) -> None:
+            self.objects: dict[str, Any] = {}
+
+        async def get(self, key: str) -> Any:
+            return self.objects[key]
+
+        async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+            if self.closed:
+                raise StoreClosed()
+            self.objects[key] = data
+
+        async def exists(self, key: str) -> bool:
+            return key in self.objects
+
+        async def delete(self, key: str) -> None:
+            del self.objects[key]
+
+        async def _close(self) -> None:
+            log.append("close base")
+
+    class AsyncFlushing(AsyncStoreWrapper):
+        def __init__(self, store: Any, name: str) -> None:
+            super().__init__(store)
+            self.name = name
+
+        async def _close(self) -> None:
+            log.append(f"close {self.name}")
+            await self.store.put(f"flushed-by-{self.name}", b"x")
+
+    class AsyncPair(AsyncMultiStoreWrapper):
+        def __init__(self, first: Any, second: Any) -> None:
+            self.first, self.second = first, second
+
+        def wrapped(self) -> list[tuple[str, Any]]:
+            return [("first", self.first), ("second", self.second)]
+
+        async def get(self, key: str) -> Any:
+            return await self.first.get(key)
+
+        async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+            await self.first.put(key, data)
+
+        async def exists(self, key: str) -> bool:
+            return bool(await self.first.exists(key))
+
+        async def delete(self, key: str) -> None:
+            await self.first.delete(key)
+
+    shared = AsyncCounting()
+
+    async def scenario() -> None:
+        async with AsyncPair(AsyncFlushing(shared, "left"), AsyncFlushing(shared, "right")) as pair:
+            await pair.put("k", b"v")
+
+    asyncio.run(scenario())
+    assert sorted(log) == ["close base", "close left", "close right"] and log[-1] == "close base"
+    assert sorted(shared.objects) == ["flushed-by-left", "flushed-by-right", "k"]
+
+
+@pytest.mark.parametrize("base", ["files", 5, None, ["a"]])
+def test_a_wrapper_refuses_what_is_not_a_store(base: Any) -> None:
+    with pytest.raises(InvalidValue, match=f"a wrapper wraps a store, not a {type(base).__name__}"):
+        StoreWrapper(base)
+    with pytest.raises(InvalidValue, match=f"not a {type(base).__name__}"):
+        AsyncStoreWrapper(base)
 
 
 def test_capabilities_derived_and_changed() -> None:

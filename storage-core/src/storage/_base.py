@@ -19,6 +19,7 @@ from storage.errors import AlreadyExists, ObjectNotFound, PartialFailure, StoreE
 from storage.mapping import StoreMapping
 from storage.metadata import ListResult, ObjectInfo, check_range, split_listing
 from storage.streams import AsyncBufferedWriter, AsyncFileAdapter, BufferedObjectWriter
+from storage.validation import check_prefix
 
 __all__ = ["AsyncObjectStore", "Items", "ObjectStore"]
 
@@ -236,7 +237,7 @@ class ObjectStore(LifecycleMixin, abc.ABC):
 
     def list_dir(self, prefix: str = "") -> ListResult:
         """Return the immediate children of ``prefix``: object keys and ``/``-ending sub-prefixes."""
-        return split_listing(self.keys(prefix), prefix)
+        return split_listing(self.keys(check_prefix(prefix, self.store_name, "list_dir")), prefix)
 
     def as_mapping(self) -> StoreMapping:
         """Return a ``MutableMapping`` view of this store."""
@@ -390,6 +391,7 @@ class AsyncObjectStore(LifecycleMixin, abc.ABC):
 
     async def list_dir(self, prefix: str = "") -> ListResult:
         """Return the immediate children of ``prefix``: object keys and ``/``-ending sub-prefixes."""
+        check_prefix(prefix, self.store_name, "list_dir")
         return split_listing([key async for key in self.keys(prefix)], prefix)
 
     async def open(self) -> None:

@@ -1,10 +1,10 @@
 """Parameters of a callable, read without importing ``inspect`` where that is safe.
 
 ``inspect`` costs milliseconds to import; the stores' base classes and the configuration loader
-only need parameter names, kinds and whether each has a default. Plain Python functions (and
-classes whose constructor is a plain ``__init__``) are read from their code object; anything
-else (builtins, partials, wrapped or re-signed callables, custom ``__new__`` or metaclass
-``__call__``) goes through ``inspect.signature``.
+only need parameter names, kinds, whether each has a default, and annotations. Plain Python
+functions (and classes whose constructor is a plain ``__init__``) are read from their code
+object; anything else (builtins, partials, wrapped or re-signed callables, custom ``__new__`` or
+metaclass ``__call__``) goes through ``inspect.signature``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ __all__ = [
     "VAR_KEYWORD",
     "VAR_POSITIONAL",
     "Parameter",
+    "parameter_annotations",
     "parameters",
 ]
 
@@ -51,6 +52,27 @@ def parameters(target: Any) -> Optional[list[Parameter]]:
         return _inspected(target)
     found = _from_code(function)
     return found[1:] if isinstance(target, type) else found
+
+
+def parameter_annotations(target: Any) -> dict[str, Any]:
+    """Return the parameter annotations of calling ``target`` (a class: of constructing it), as written.
+
+    Under ``from __future__ import annotations`` they are strings; nothing is evaluated.
+    """
+    function = _plain_function(target)
+    if function is not None:
+        return {name: value for name, value in function.__annotations__.items() if name != "return"}
+    import inspect
+
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return {}
+    return {
+        name: parameter.annotation
+        for name, parameter in signature.parameters.items()
+        if parameter.annotation is not parameter.empty
+    }
 
 
 def _plain_function(target: Any) -> Optional[FunctionType]:

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import os
 import re
+import types
+import typing
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Union
 
 import yaml
 
 from storage._base import AsyncObjectStore
-from storage._signature import KEYWORD_ONLY, POSITIONAL_OR_KEYWORD, VAR_KEYWORD, parameters
+from storage._signature import KEYWORD_ONLY, POSITIONAL_OR_KEYWORD, VAR_KEYWORD, parameter_annotations, parameters
 from storage.errors import ConfigError
 from storage.plugins import Registry, default_registry
 
@@ -38,19 +40,26 @@ BaseSpec = Union[str, List[Any], Dict[str, Any]]
 
 TOP_LEVEL_FIELDS = ("stores", "main")
 STORE_FIELDS = ("type", "config", "base")
+#: Constructor keywords that only ``base`` gives (a store name is no argument value).
+BASE_KEYWORDS = ("store", "children")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TOKEN = re.compile(r"\$\$|\$\{([^}]*)\}")
 
 
 def _error(store: str, field: str, message: str) -> ConfigError:
-    error = ConfigError(f"store {store!r}, field {field!r}: {message}")
+    """A ``ConfigError`` naming the store (none for a top-level field) and the field."""
+    error = ConfigError(f"store {store!r}, field {field!r}: {message}" if store else f"field {field!r}: {message}")
     error.config_store = store  # type: ignore[attr-defined]
     error.field = field  # type: ignore[attr-defined]
     return error
 
 
 def load_config(source: Source) -> dict[str, Any]:
-    """Read a configuration file (or take a mapping) and check its top-level shape."""
+    """Read a configuration file (or take a mapping) and check its shape and store references.
+
+    A reference (in ``base`` or ``main``) holding ``${...}`` is checked once substituted, when
+    ``load_store`` builds the store.
+    """
     if isinstance(source, Mapping):
         data: Any = source
     else:
@@ -60,10 +69,17 @@ def load_config(source: Source) -> dict[str, Any]:
                 data = yaml.safe_load(file)
         except OSError as err:
             raise ConfigError(f"cannot read configuration {path!r}: {err.strerror or err}") from err
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"configuration {path!r} is not UTF-8 text (byte {err.start}: {err.reason})") from err
         except yaml.YAMLError as err:
             raise ConfigError(f"configuration {path!r} is not valid YAML: {err}") from err
     if not isinstance(data, Mapping):
         raise ConfigError("a configuration is a mapping with 'stores' and 'main'")
+    loop = _self_containing(data)
+    if loop is not None:
+        if len(loop) > 2 and loop[0] == "stores":
+            raise _error(str(loop[1]), _field_path(loop[2:]), "contains itself (a recursive YAML alias)")
+        raise _error("", _field_path(loop), "contains itself (a recursive YAML alias)")
     unknown = sorted(set(data) - set(TOP_LEVEL_FIELDS))
     if unknown:
         raise ConfigError(f"unknown top-level field {unknown[0]!r} (allowed: {', '.join(TOP_LEVEL_FIELDS)})")
@@ -73,9 +89,49 @@ def load_config(source: Source) -> dict[str, Any]:
     for name, definition in stores.items():
         _check_definition(str(name), definition, stores)
     main = data.get("main")
-    if main is not None and (not isinstance(main, str) or main not in stores):
-        raise ConfigError(f"field 'main': {main!r} names no store (stores: {', '.join(map(str, stores))})")
+    if main is not None and not (isinstance(main, str) and (main in stores or _substituted(main))):
+        raise _no_store_for_main(main, stores)
     return dict(data)
+
+
+def _no_store_for_main(main: Any, stores: Mapping[str, Any]) -> ConfigError:
+    return ConfigError(f"field 'main': {main!r} names no store (stores: {', '.join(map(str, stores))})")
+
+
+def _substituted(value: str) -> bool:
+    """True if ``value`` holds ``${...}`` or ``$$``: its references are checked once substituted."""
+    return _TOKEN.search(value) is not None
+
+
+def _self_containing(data: Any) -> Optional[list[Any]]:
+    """The path to a mapping or list that contains itself (a recursive YAML alias), if there is one."""
+    inside: set[int] = set()
+    stack: list[tuple[Any, list[Any], bool]] = [(data, [], False)]
+    while stack:
+        value, path, leaving = stack.pop()
+        if leaving:
+            inside.discard(id(value))
+            continue
+        if isinstance(value, Mapping):
+            children = [(item, [*path, key]) for key, item in value.items()]
+        elif isinstance(value, list):
+            children = [(item, [*path, index]) for index, item in enumerate(value)]
+        else:
+            continue
+        if id(value) in inside:
+            return path
+        inside.add(id(value))
+        stack.append((value, path, True))
+        stack.extend((item, item_path, False) for item, item_path in children)
+    return None
+
+
+def _field_path(path: list[Any]) -> str:
+    """``config.a[0].b`` for the path ``["config", "a", 0, "b"]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
 
 
 def _check_definition(name: str, definition: Any, stores: Mapping[str, Any]) -> None:
@@ -89,10 +145,15 @@ def _check_definition(name: str, definition: Any, stores: Mapping[str, Any]) -> 
     config = definition.get("config")
     if config is not None and not isinstance(config, Mapping):
         raise _error(name, "config", "must be a mapping of constructor arguments")
-    if "base" in definition:
-        for field, ref in _base_refs(definition["base"], "base", name):
-            if ref not in stores:
-                raise _error(name, field, f"names no store: {ref!r}")
+    for keyword in BASE_KEYWORDS:
+        if config is not None and keyword in config:
+            raise _error(
+                name, f"config.{keyword}",
+                f"the stores a store wraps are given with 'base' (base: {config[keyword]!r}), not under 'config'",
+            )
+    for field, ref in _base_refs(definition.get("base", []), "base", name):
+        if ref not in stores and not _substituted(ref):
+            raise _error(name, field, f"names no store: {ref!r}")
 
 
 def _base_refs(spec: Any, field: str, store: str) -> list[tuple[str, str]]:
@@ -107,11 +168,12 @@ def _base_refs(spec: Any, field: str, store: str) -> list[tuple[str, str]]:
 
 
 class _Plan(NamedTuple):
-    """What to build: stores in dependency order, with their classes and arguments."""
+    """What to build: stores in dependency order, with their classes, arguments and bases."""
 
     order: list[str]
     classes: dict[str, type]
     arguments: dict[str, dict[str, Any]]
+    bases: dict[str, dict[str, Any]]
 
 
 class _Substituter:
@@ -162,8 +224,11 @@ class _Substituter:
             raise _error(store, field, f"resolver {scheme!r} failed for {argument!r}: {err}") from err
 
 
-def _build_order(stores: Mapping[str, Any], root: str) -> list[str]:
-    """Stores reachable from ``root``, bases before the stores that use them; refuses cycles."""
+def _build_order(stores: Mapping[str, Any], root: str, base_of: Callable[[str], Any]) -> list[str]:
+    """Stores reachable from ``root``, bases before the stores that use them; refuses cycles.
+
+    ``base_of(name)`` is the store's substituted ``base`` (None if it has none).
+    """
     order: list[str] = []
     done: set[str] = set()
     path: list[str] = []
@@ -175,9 +240,9 @@ def _build_order(stores: Mapping[str, Any], root: str) -> list[str]:
             cycle = " -> ".join([*path[path.index(name) :], name])
             raise ConfigError(f"Recursive store definition found -- {name} ({cycle})")
         path.append(name)
-        definition = stores[name]
-        if "base" in definition:
-            for _, ref in _base_refs(definition["base"], "base", name):
+        base = base_of(name)
+        if base is not None:
+            for _, ref in _base_refs(base, "base", name):
                 visit(ref)
         path.pop()
         done.add(name)
@@ -215,12 +280,24 @@ def _check_arguments(name: str, cls: type, arguments: Mapping[str, Any], base_fi
             raise _error(name, field, f"{cls.__name__} requires argument {parameter.name!r}")
 
 
-def _plan(config: Mapping[str, Any], root: str, registry: Registry, environ: Mapping[str, str]) -> _Plan:
-    stores = config["stores"]
-    order = _build_order(stores, root)
-    substitute = _Substituter(environ, registry.resolvers)
+def _plan(stores: Mapping[str, Any], root: str, registry: Registry, substitute: _Substituter) -> _Plan:
+    bases: dict[str, Any] = {}
+
+    def base_of(name: str) -> Any:
+        if name not in bases:
+            definition = stores[name]
+            base = substitute(definition["base"], name, "base") if "base" in definition else None
+            if base is not None:
+                for field, ref in _base_refs(base, "base", name):
+                    if ref not in stores:
+                        raise _error(name, field, f"names no store: {ref!r}")
+            bases[name] = base
+        return bases[name]
+
+    order = _build_order(stores, root, base_of)
     classes: dict[str, type] = {}
     arguments: dict[str, dict[str, Any]] = {}
+    base_arguments: dict[str, dict[str, Any]] = {}
     for name in order:
         definition = stores[name]
         type_name = substitute(definition["type"], name, "type")
@@ -228,16 +305,67 @@ def _plan(config: Mapping[str, Any], root: str, registry: Registry, environ: Map
             classes[name] = registry.load(type_name)
         except ConfigError as err:
             raise _error(name, "type", str(err)) from err
-        values = substitute(dict(definition.get("config") or {}), name, "config")
-        base_values = _base_arguments(definition["base"]) if "base" in definition else {}
+        raw = dict(definition.get("config") or {})
+        values = substitute(raw, name, "config")
+        base_values = _base_arguments(bases[name]) if bases[name] is not None else {}
         overlap = sorted(set(values) & set(base_values))
         if overlap:
             raise _error(name, f"config.{overlap[0]}", "is also given by 'base'")
         _check_arguments(name, classes[name], {**values, **base_values}, set(base_values))
-        base_classes = [classes[ref] for _, ref in _base_refs(definition.get("base", []), "base", name)]
+        base_classes = [classes[ref] for _, ref in _base_refs(bases[name] or [], "base", name)]
         _check_kinds(name, classes[name], base_classes)
-        arguments[name] = {**values, **base_values}
-    return _Plan(order, classes, arguments)
+        arguments[name] = _convert_strings(name, classes[name], values, raw)
+        base_arguments[name] = base_values
+    return _Plan(order, classes, arguments, base_arguments)
+
+
+#: The scalar types a string argument is converted to, by the name written in an annotation.
+_SCALARS: dict[str, type] = {"bool": bool, "int": int, "float": float}
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+_EXPECTED = {
+    bool: "a boolean (true/false, yes/no, on/off, 1/0)",
+    int: "an integer",
+    float: "a number",
+}
+
+
+def _scalar_type(annotation: Any) -> Optional[type]:
+    """``bool``, ``int`` or ``float`` if ``annotation`` is one of them (or Optional of one), else None.
+
+    Reads both annotation objects and the strings ``from __future__ import annotations`` leaves.
+    """
+    if isinstance(annotation, str):
+        names = {part.strip().rpartition(".")[2] for part in re.split(r"[\[\],|]", annotation)}
+        names -= {"", "Optional", "Union", "None"}
+        return _SCALARS.get(names.pop()) if len(names) == 1 else None
+    origin = typing.get_origin(annotation)
+    union = origin is Union or (origin is not None and origin is getattr(types, "UnionType", None))
+    members = [arg for arg in (typing.get_args(annotation) if union else (annotation,)) if arg is not type(None)]
+    return members[0] if len(members) == 1 and members[0] in (bool, int, float) else None
+
+
+def _convert_strings(name: str, cls: type, values: dict[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with each string for a ``bool``/``int``/``float`` parameter of ``cls`` converted.
+
+    ``${VAR}`` substitution gives strings: ``fsync: "${FSYNC:-false}"`` must not pass "false".
+    """
+    strings = [argument for argument, value in values.items() if isinstance(value, str)]
+    if not strings:
+        return values
+    hints = parameter_annotations(cls)
+    converted = dict(values)
+    for argument in strings:
+        kind = _scalar_type(hints.get(argument))
+        if kind is None:
+            continue
+        text = values[argument].strip()
+        try:
+            converted[argument] = _BOOLEANS[text.lower()] if kind is bool else kind(text)
+        except (KeyError, ValueError):
+            written = raw.get(argument)
+            shown = repr(written) if written == values[argument] else f"{written!r} (once substituted)"
+            raise _error(name, f"config.{argument}", f"{shown} is not {_EXPECTED[kind]}") from None
+    return converted
 
 
 def _check_kinds(name: str, cls: type, base_classes: list[type]) -> None:
@@ -256,14 +384,12 @@ def _resolve_bases(value: Any, built: Mapping[str, Any]) -> Any:
     return {key: _resolve_bases(item, built) for key, item in value.items()}
 
 
-def _construct(plan: _Plan, stores: Mapping[str, Any], registry: Registry) -> Any:
+def _construct(plan: _Plan, registry: Registry) -> Any:
     built: dict[str, Any] = {}
     try:
         for name in plan.order:
-            definition = stores[name]
-            base_values = _base_arguments(definition["base"]) if "base" in definition else {}
             kwargs = dict(plan.arguments[name])
-            kwargs.update({key: _resolve_bases(value, built) for key, value in base_values.items()})
+            kwargs.update({key: _resolve_bases(value, built) for key, value in plan.bases[name].items()})
             try:
                 store = plan.classes[name](**kwargs)
             except Exception as err:
@@ -309,11 +435,17 @@ def load_store(
     for async stores) or let it open on first use.
     """
     config = load_config(source)
-    root = name if name is not None else config.get("main")
-    if root is None:
-        raise ConfigError("no store named and the configuration has no 'main'")
-    if root not in config["stores"]:
-        raise ConfigError(f"no store named {root!r} (stores: {', '.join(map(str, config['stores']))})")
+    stores = config["stores"]
     registry = registry or default_registry()
-    plan = _plan(config, root, registry, os.environ if environ is None else environ)
-    return _construct(plan, config["stores"], registry)
+    substitute = _Substituter(os.environ if environ is None else environ, registry.resolvers)
+    if name is None:
+        main = config.get("main")
+        if main is None:
+            raise ConfigError("no store named and the configuration has no 'main'")
+        name = substitute(main, "", "main")
+        if name not in stores:
+            raise _no_store_for_main(main if name == main else f"{main} -> {name}", stores)
+    elif name not in stores:
+        raise ConfigError(f"no store named {name!r} (stores: {', '.join(map(str, stores))})")
+    plan = _plan(stores, name, registry, substitute)
+    return _construct(plan, registry)

@@ -10,7 +10,7 @@ from storage._lifecycle import OPEN
 from storage.bridge import SyncBackedAsyncStore
 from storage.capabilities import Capabilities
 from storage.errors import AlreadyExists, ObjectNotFound
-from storage.validation import check_key
+from storage.validation import check_key, check_prefix
 
 __all__ = ["AsyncDictStore", "DictStore"]
 
@@ -79,6 +79,7 @@ class DictStore(ObjectStore):
         """Iterate over a snapshot of the keys that start with ``prefix``."""
         if self._state != OPEN:
             self._ensure_open("keys")
+        check_prefix(prefix, self.store_name)
         return iter([key for key in list(self.objects) if key.startswith(prefix)])
 
     def __repr__(self) -> str:

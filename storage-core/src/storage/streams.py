@@ -76,42 +76,35 @@ class BufferedObjectWriter(DiscardOnError, io.BytesIO):
 
 
 class TempFileWriter(DiscardOnError, io.FileIO):
-    """A temporary file that ``commit()`` turns into the object on close, or that disappears when discarded.
+    """A writer of the temporary file open as ``fd``: ``close()`` stores it (``commit``), ``discard()`` drops it.
 
-    Discarded (nothing stored) if a ``with`` block around it raises, or if it is garbage-collected
-    without being closed.
+    ``commit`` and ``discard`` own ``fd`` (the writer never closes it) and the file behind it. The
+    writer is discarded (nothing stored) if a ``with`` block around it raises, or if it is
+    garbage-collected without being closed.
     """
 
-    def __init__(self, fd: int, temp_path: str, commit: Callable[[], None], fsync: bool = False) -> None:
-        super().__init__(fd, "wb", closefd=True)
-        self.temp_path = temp_path
-        self._commit: Optional[Callable[[], None]] = commit
-        self._fsync = fsync
+    def __init__(self, fd: int, commit: Callable[[], None], discard: Callable[[], None]) -> None:
+        super().__init__(fd, "wb", closefd=False)
+        self._endings: Optional[tuple[Callable[[], None], Callable[[], None]]] = (commit, discard)
 
     def close(self) -> None:
-        """Finish the file and commit it (once)."""
-        commit, self._commit = self._commit, None
-        if commit is None or self.closed:
-            super().close()
-            return
-        try:
-            if self._fsync:
-                os.fsync(self.fileno())
-        finally:
-            super().close()
-        commit()
+        """Store the object (once) and close."""
+        self._end(commit=True)
 
     def discard(self) -> None:
-        """Close and remove the temporary file; nothing is stored."""
-        self._commit = None
-        super().close()
+        """Close without storing anything."""
+        self._end(commit=False)
+
+    def _end(self, commit: bool) -> None:
+        endings, self._endings = self._endings, None
         try:
-            os.unlink(self.temp_path)
-        except OSError:
-            pass
+            if endings is not None:
+                (endings[0] if commit else endings[1])()
+        finally:
+            super().close()
 
     def __del__(self) -> None:
-        if not self.closed:
+        if getattr(self, "_endings", None) is not None:
             self.discard()
 
 
@@ -126,12 +119,20 @@ def spooled_writer(commit: Callable[[BinaryIO, int], None], directory: Optional[
 
     def store() -> None:
         try:
+            os.close(fd)
             with open(path, "rb") as spooled:
                 commit(spooled, os.fstat(spooled.fileno()).st_size)
         finally:
             os.unlink(path)
 
-    return TempFileWriter(fd, path, store)
+    def drop() -> None:
+        os.close(fd)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+    return TempFileWriter(fd, store, drop)
 
 
 async def call_inline(function: Callable[..., Any], *args: Any) -> Any:

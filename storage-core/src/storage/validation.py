@@ -14,6 +14,7 @@ __all__ = [
     "check_key",
     "check_path_key",
     "check_path_prefix",
+    "check_prefix",
 ]
 
 #: Longest segment (file name) most filesystems and archive tools accept, in UTF-8 bytes.
@@ -83,27 +84,32 @@ def check_path_key(key: Any, store: str = "", operation: str = "") -> str:
     return key  # type: ignore[no-any-return]
 
 
+def check_prefix(prefix: Any, store: str = "", operation: str = "keys") -> str:
+    """Return ``prefix`` if it is a ``str`` (empty for every key), else raise ``InvalidKey``."""
+    if isinstance(prefix, str):
+        return prefix
+    raise InvalidKey(
+        f"prefixes are str, not {type(prefix).__name__}", store=store, operation=operation, key=repr(prefix)
+    )
+
+
 def check_path_prefix(prefix: Any, store: str = "", operation: str = "keys") -> str:
     """Return ``prefix`` if every complete segment in it is valid; the last may be partial."""
-    if not isinstance(prefix, str):
-        raise InvalidKey(
-            f"prefixes are str, not {type(prefix).__name__}",
-            store=store, operation=operation, key=repr(prefix),
-        )
-    if not prefix:
-        return prefix
-    if prefix.startswith("/"):
-        raise InvalidKey("prefix is absolute", store=store, operation=operation, key=prefix)
-    *whole, last = prefix.split("/")
+    text = check_prefix(prefix, store, operation)
+    if not text:
+        return text
+    if text.startswith("/"):
+        raise InvalidKey("prefix is absolute", store=store, operation=operation, key=text)
+    *whole, last = text.split("/")
     for segment in whole:
         problem = _segment_problem(segment)
         if problem:
-            raise InvalidKey(f"prefix {problem}", store=store, operation=operation, key=prefix)
+            raise InvalidKey(f"prefix {problem}", store=store, operation=operation, key=text)
     if "\\" in last or "\x00" in last:
         raise InvalidKey(
-            "prefix contains a backslash or NUL", store=store, operation=operation, key=prefix
+            "prefix contains a backslash or NUL", store=store, operation=operation, key=text
         )
-    return prefix
+    return text
 
 
 def check_bytes(data: Any, store: str = "", key: str = "") -> memoryview:

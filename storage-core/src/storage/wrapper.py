@@ -8,7 +8,8 @@ each decorator overrides only what it changes::
             return super().get(key).upper()
 
 Lifecycle passes through: ``open()`` opens the wrapped stores first, then the wrapper;
-``close()`` closes the wrapper, then every wrapped store, even if one of the closes fails.
+``close()`` closes the wrapper, then every store below it once, each after every wrapper above
+it that uses it (a base shared by two layers outlives both), even if one of the closes fails.
 ``capabilities`` are derived from the wrapped stores, ``validate_stack()`` refuses impossible
 stacks at load time, and ``repr`` shows the chain: ``PrefixStore('p/') -> FilesystemStore('/x')``.
 
@@ -33,6 +34,7 @@ when it is wrapped: see ``as_store`` and ``as_async_store``.
 from __future__ import annotations
 
 import inspect
+from contextvars import ContextVar
 from typing import (
     Any,
     AsyncIterator,
@@ -50,7 +52,14 @@ from typing import (
 from storage._base import AsyncObjectStore, Items, ObjectStore
 from storage._lifecycle import OPEN, LifecycleMixin, accepts_prefix, instance_lock
 from storage.capabilities import Capabilities
-from storage.errors import AlreadyExists, ConfigError, ObjectNotFound, StoreError, UnsupportedOperation
+from storage.errors import (
+    AlreadyExists,
+    ConfigError,
+    InvalidValue,
+    ObjectNotFound,
+    StoreError,
+    UnsupportedOperation,
+)
 from storage.metadata import ListResult, ObjectInfo
 from storage.streams import AsyncFileAdapter
 
@@ -285,17 +294,67 @@ class _SeedAsyncStore(_Seed, AsyncObjectStore):
         elif hasattr(self.inner, "__aexit__"):
             await self.inner.__aexit__(None, None, None)
 
+
+#: The methods of a store written against the seed's interface; a partial one has some of them.
+_SEED_METHODS = ("get", "put", "exists", "delete", "keys")
+
+
+def _check_seed(store: Any) -> None:
+    if not any(callable(getattr(store, name, None)) for name in _SEED_METHODS):
+        raise InvalidValue(
+            f"a wrapper wraps a store, not a {type(store).__name__} (it has none of the methods "
+            f"{', '.join(_SEED_METHODS)})",
+            operation="wrap",
+        )
+
+
 def as_store(store: Any) -> ObjectStore:
-    """Return ``store`` if it is an ``ObjectStore``, else an adapter giving it the contract."""
-    return store if isinstance(store, ObjectStore) else _SeedStore(store)
+    """Return ``store`` if it is an ``ObjectStore``, else an adapter giving it the contract.
+
+    Anything with none of a store's methods (a store's name, say) is refused with ``InvalidValue``.
+    """
+    if isinstance(store, ObjectStore):
+        return store
+    _check_seed(store)
+    return _SeedStore(store)
 
 
 def as_async_store(store: Any) -> AsyncObjectStore:
-    """Return ``store`` if it is an ``AsyncObjectStore``, else an adapter giving it the contract."""
-    return store if isinstance(store, AsyncObjectStore) else _SeedAsyncStore(store)
+    """Return ``store`` if it is an ``AsyncObjectStore``, else an adapter giving it the contract.
+
+    Anything with none of a store's methods (a store's name, say) is refused with ``InvalidValue``.
+    """
+    if isinstance(store, AsyncObjectStore):
+        return store
+    _check_seed(store)
+    return _SeedAsyncStore(store)
 
 
 # Lifecycle over several stores ---------------------------------------------------------------
+
+#: The ids of the stores whose closing a tree close in progress orders itself: a wrapper among
+#: them closes only itself, not the stores below it.
+_CLOSED_BY_TREE: ContextVar[frozenset[int]] = ContextVar("storage_closed_by_tree", default=frozenset())
+
+
+def _closing_order(top: Any) -> list[Any]:
+    """Every distinct store below ``top``, each after every store below ``top`` that wraps it."""
+    seen = {id(top)}
+    finished: list[Any] = []
+
+    def visit(store: Any) -> None:
+        if id(store) in seen:
+            return
+        seen.add(id(store))
+        if isinstance(store, _Layer):
+            for below in store._wrapped_stores():
+                visit(below)
+        finished.append(store)
+
+    for below in top._wrapped_stores():
+        visit(below)
+    finished.reverse()
+    return finished
 
 
 def _close_quietly(stores: Iterable[Any], close: Callable[[Any], Any]) -> Optional[BaseException]:
@@ -449,11 +508,20 @@ class MultiStoreWrapper(_Layer, ObjectStore):
             raise
 
     def close(self) -> None:
-        """Close this store, then every wrapped store, even if a close fails."""
-        try:
+        """Close this store, then every store below it once, wrappers before their bases, even if a close fails."""
+        closing = _CLOSED_BY_TREE.get()
+        if id(self) in closing:
             super().close()
+            return
+        below = _closing_order(self)
+        token = _CLOSED_BY_TREE.set(closing.union(map(id, below)))
+        try:
+            try:
+                super().close()
+            finally:
+                close_all(below)
         finally:
-            close_all(self._wrapped_stores())
+            _CLOSED_BY_TREE.reset(token)
 
     def _check(self, operation: str) -> None:
         """Open on first use; ``StoreClosed`` after ``close()``."""
@@ -477,11 +545,20 @@ class AsyncMultiStoreWrapper(_Layer, AsyncObjectStore):
             raise
 
     async def close(self) -> None:
-        """Close this store, then every wrapped store, even if a close fails."""
-        try:
+        """Close this store, then every store below it once, wrappers before their bases, even if a close fails."""
+        closing = _CLOSED_BY_TREE.get()
+        if id(self) in closing:
             await super().close()
+            return
+        below = _closing_order(self)
+        token = _CLOSED_BY_TREE.set(closing.union(map(id, below)))
+        try:
+            try:
+                await super().close()
+            finally:
+                await _async_close_all(below)
         finally:
-            await _async_close_all(self._wrapped_stores())
+            _CLOSED_BY_TREE.reset(token)
 
     async def _check(self, operation: str) -> None:
         """Open on first use; ``StoreClosed`` after ``close()``."""

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from storage.errors import ObjectNotFound
 from storage.object import ObjectStore
-from storage.validation import check_bytes, check_key
+from storage.validation import check_bytes, check_key, check_prefix
 
 
 class DbmStore(ObjectStore):
@@ -64,6 +64,7 @@ class DbmStore(ObjectStore):
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Iterate over the keys starting with ``prefix``."""
+        check_prefix(prefix, self.store_name)
         self._ensure_open("keys")
         with self._lock:
             names = [name.decode() for name in self._db.keys()]

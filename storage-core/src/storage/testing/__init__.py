@@ -233,6 +233,17 @@ class ObjectStoreTests:
         assert sorted(listing.keys()) == ["dir/b"]
         assert list(listing.keys("dir/sub")) == []
 
+    def test_keys_refuses_a_non_str_prefix(self, listing: ObjectStore) -> None:
+        listing.put("key", b"v")
+        for call in (
+            lambda: list(listing.keys(None)),  # type: ignore[arg-type]
+            lambda: list(listing.keys(5)),  # type: ignore[arg-type]
+            lambda: listing.list_dir(None),  # type: ignore[arg-type]
+            lambda: listing.list_dir(b"k"),  # type: ignore[arg-type]
+        ):
+            with pytest.raises(InvalidKey):
+                call()
+
     # Batches ------------------------------------------------------------------------------
 
     def test_put_many_get_many(self, subject: ObjectStore) -> None:
@@ -268,6 +279,14 @@ class ObjectStoreTests:
         with pytest.raises(ObjectNotFound):
             subject.stat("missing")
 
+    def test_etag_changes_with_every_write(self, subject: ObjectStore) -> None:
+        etags = []
+        for value in [b"A" * 16, b"B" * 16, b"A" * 16, b"C" * 16]:
+            subject.put("key", value)
+            etags.append(subject.stat("key").etag)
+        if etags[0] is not None:
+            assert all(before != after for before, after in zip(etags, etags[1:])), etags
+
     @pytest.mark.parametrize(
         ("start", "end"), [(0, None), (0, 0), (2, 5), (5, None), (9, 10), (9, 100), (100, None), (3, 3), (0, 10)]
     )
@@ -293,6 +312,10 @@ class ObjectStoreTests:
         assert _as_bytes(subject.get("deep/target")) == b"original"
         assert _as_bytes(subject.get("other/copy")) == b"original"
         assert _as_bytes(subject.get("source")) == b"original"
+        subject.copy("source", "source")
+        assert _as_bytes(subject.get("source")) == b"original"
+        with pytest.raises(ObjectNotFound):
+            subject.copy("missing", "missing")
         with pytest.raises(ObjectNotFound):
             subject.copy("missing", "anything")
         assert not subject.exists("anything")
@@ -341,7 +364,7 @@ class ObjectStoreTests:
         reader = subject.open_read("key")
         assert reader.read(2) == b"01"
         reader.close()
-        uses = [reader.read, lambda: reader.read(2)]
+        uses: list[Callable[[], object]] = [reader.read, lambda: reader.read(2)]
         if hasattr(reader, "seek"):
             uses += [lambda: reader.seek(0), lambda: reader.seek(0, os.SEEK_END)]
         for use in uses:
@@ -358,6 +381,15 @@ class ObjectStoreTests:
             raise RuntimeError("interrupted")
         assert _as_bytes(subject.get("kept")) == b"old"
         assert not subject.exists("fresh")
+
+    def test_discarded_write_leaves_nothing_listed(self, listing: ObjectStore) -> None:
+        with pytest.raises(RuntimeError), listing.open_write("a/b/c") as writer:
+            writer.write(b"partial")
+            raise RuntimeError("interrupted")
+        assert list(listing.keys()) == []
+        for prefix in ["", "a/", "a/b/"]:
+            listed = listing.list_dir(prefix)
+            assert (listed.keys, listed.prefixes) == ([], [])
 
     def test_list_dir(self, listing: ObjectStore) -> None:
         for key in NESTED_KEYS:

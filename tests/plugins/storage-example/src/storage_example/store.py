@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Iterator
 
 from storage.errors import ObjectNotFound
 from storage.object import ObjectStore
-from storage.validation import check_bytes, check_key
+from storage.validation import check_bytes, check_key, check_prefix
 
 
 class ExampleStore(ObjectStore):
@@ -53,6 +53,7 @@ class ExampleStore(ObjectStore):
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Iterate over a snapshot of the keys starting with ``prefix``."""
+        check_prefix(prefix, self.store_name)
         return iter([key for key in list(self._objects) if key.startswith(prefix)])
 
     def __repr__(self) -> str:
