@@ -111,6 +111,9 @@ def test_sync_dry_run_reports_changes_and_changes_nothing(run: Run, tmp_path: Pa
     run("put", "-", "backup:same", input=b"s")
     run("put", "-", "backup:changed", input=b"c1")
     run("put", "-", "backup:extra", input=b"e")
+    # The copy of "same" was made after the source's last change, "changed" was changed since.
+    for path, hours in (("files/same", 0), ("files/changed", 0), ("backup/same", 1), ("backup/changed", -1)):
+        os.utime(tmp_path / path, (1_700_000_000 + hours * 3600,) * 2)
     before = read_tree(tmp_path / "backup")
     result = run("sync", "--dry-run", "--delete", "files", "backup")
     assert result.returncode == 0
@@ -118,7 +121,7 @@ def test_sync_dry_run_reports_changes_and_changes_nothing(run: Run, tmp_path: Pa
         "would update: changed",
         "would delete: extra",
         "would copy: new",
-        "dry run: would copy 1, update 1, delete 1; unchanged 1, failed 0 (4 objects, 4 B read)",
+        "dry run: would copy 1, update 1, delete 1; unchanged 1, failed 0 (4 objects, 3 B read)",
     ]
     report = json.loads(run("sync", "-n", "--delete", "--json", "files", "backup").stdout)
     assert report["dry_run"] is True
@@ -153,3 +156,66 @@ def test_piped_transfers_print_only_the_result(run: Run, tmp_path: Path) -> None
     assert result.stderr == b""
     assert len(result.stdout.decode().splitlines()) == 1
     assert os.listdir(tmp_path / "files")
+
+
+def test_cp_dash_is_stdin_or_stdout(run: Run, tmp_path: Path) -> None:
+    data = bytes(range(256)) * 3
+    assert run("cp", "-", "files:d/k", input=data).returncode == 0
+    assert (tmp_path / "files" / "d" / "k").read_bytes() == data
+    result = run("cp", "files:d/k", "-")
+    assert result.returncode == 0 and result.stdout == data
+    assert not (tmp_path / "-").exists()
+    (tmp_path / "-").write_bytes(b"a file named -")
+    assert run("cp", "./-", "files:named").returncode == 0
+    assert run("cat", "files:named").stdout == b"a file named -"
+
+
+def test_cp_dash_needs_one_object(run: Run) -> None:
+    for args in (("cp", "-", "files:dir/"), ("cp", "-", "files"), ("cp", "-", "-")):
+        result = run(*args, input=b"x")
+        assert result.returncode == 2, args
+        one_error_line(result)
+
+
+def test_dash_with_recursive_copy_or_sync_is_a_usage_error(run: Run) -> None:
+    run("put", "-", "files:P/k", input=b"1")
+    for args in (("cp", "-r", "-", "files:P/"), ("cp", "-r", "files:P/", "-"), ("sync", "-", "files"),
+                 ("sync", "files:P", "-")):
+        result = run(*args, input=b"x")
+        assert result.returncode == 2, args
+        assert "'-'" in one_error_line(result)
+
+
+def test_sync_compares_by_stat_and_reads_no_unchanged_object(run: Run, tmp_path: Path) -> None:
+    files = make_tree(tmp_path / "dir")
+    first = json.loads(run("sync", "--json", "dir", "files:").stdout)
+    assert first["copied"] == 3 and first["bytes_read"] == sum(map(len, files.values()))
+    for key in files:
+        os.utime(tmp_path / "dir" / key, (1_700_000_000, 1_700_000_000))
+    second = json.loads(run("sync", "--json", "dir", "files:").stdout)
+    assert (second["unchanged"], second["bytes_read"]) == (3, 0)
+
+
+def test_cp_r_and_sync_stream_large_objects_and_count_their_bytes(
+    run: Run, tmp_path: Path, env: dict[str, str]
+) -> None:
+    config = tmp_path / "streaming.yaml"
+    config.write_text(
+        "stores:\n"
+        f"  big: {{type: 'tests.cli._stores:StreamOnly', config: {{root_path: '{tmp_path}/big'}}}}\n"
+        f"  files: {{type: FilesystemStore, config: {{root_path: '{tmp_path}/files'}}}}\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    extra = {"PYTHONPATH": os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))}
+    (tmp_path / "big").mkdir()
+    large = os.urandom(9 * 1024 * 1024)
+    (tmp_path / "big" / "large.bin").write_bytes(large)
+    (tmp_path / "big" / "small").write_bytes(b"s")
+    for command in ("cp", "sync"):
+        recursive = ["-r"] if command == "cp" else []
+        result = run("--config", str(config), command, *recursive, "--json", "big:", f"files:{command}/",
+                     extra_env=extra)
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["copied"] == 2 and report["bytes_read"] == len(large) + 1
+        assert (tmp_path / "files" / command / "large.bin").read_bytes() == large

@@ -105,7 +105,10 @@ def test_async_layers_load_from_yaml() -> None:
         ({"type": "RetryStore", "base": "d", "config": {"attempts": 0}}, "config"),
         ({"type": "TimeoutStore", "base": "d"}, "config.seconds"),
         ({"type": "TimeoutStore", "base": "d", "config": {"seconds": 1, "retry": 2}}, "config.retry"),
-        ({"type": "ConcurrencyLimitStore", "base": "d", "config": {"max_concurrency": "many"}}, "config"),
+        (
+            {"type": "ConcurrencyLimitStore", "base": "d", "config": {"max_concurrency": "many"}},
+            "config.max_concurrency",
+        ),
         ({"type": "RoutingStore", "base": {"routes": {"(": "d"}}, "config": {"match": "regex"}}, "config"),
         ({"type": "EncryptingStore", "base": "d", "config": {"key": "short"}}, "config"),
         ({"type": "EncryptingStore", "base": "d"}, "config"),

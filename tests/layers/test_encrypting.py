@@ -130,6 +130,17 @@ def test_non_bytes_values_are_refused_and_change_nothing() -> None:
     assert not inner.exists("k")
 
 
+@pytest.mark.parametrize("stored", ["a str value", 42, None, [1, 2]])
+def test_a_stored_value_that_is_not_bytes_is_an_integrity_error(stored: Any) -> None:
+    store, inner = _pair()
+    inner.objects["k"] = stored
+    with pytest.raises(IntegrityError, match="not an encrypted object"):
+        store.get("k")
+    async_store = AsyncEncryptingStore(AsyncDictStore({"k": stored}), key=HEX_KEY)
+    with pytest.raises(IntegrityError, match="not an encrypted object"):
+        asyncio.run(async_store.get("k"))
+
+
 def test_missing_cryptography_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.ciphers.aead", None)
     with pytest.raises(ConfigError) as caught:

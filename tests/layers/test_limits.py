@@ -91,3 +91,29 @@ def test_pickled_store_has_its_own_limit() -> None:
     assert clone.max_concurrency == 2 and repr(clone).startswith("ConcurrencyLimitStore(max_concurrency=2)")
     clone.put("k", b"v")
     assert clone.get("k") == b"v"
+
+
+def test_rename_and_copy_under_a_limit_of_one_do_not_deadlock() -> None:
+    store = ConcurrencyLimitStore(DictStore({"a": b"1"}), 1)
+    assert store.forwards("rename") and store.forwards("copy")
+    done = threading.Event()
+
+    def moves() -> None:
+        store.copy("a", "b")
+        store.rename("b", "c")
+        done.set()
+
+    threading.Thread(target=moves, daemon=True).start()
+    assert done.wait(timeout=10), "copy/rename under ConcurrencyLimitStore(store, 1) deadlocked"
+    assert sorted(store.keys()) == ["a", "c"]
+
+
+def test_async_rename_under_a_limit_of_one_does_not_deadlock() -> None:
+    async def scenario() -> list[str]:
+        store = AsyncConcurrencyLimitStore(AsyncDictStore({"a": b"1"}), 1)
+        assert store.forwards("rename")
+        await asyncio.wait_for(store.copy("a", "b"), 10)
+        await asyncio.wait_for(store.rename("b", "c"), 10)
+        return sorted([key async for key in store.keys()])
+
+    assert asyncio.run(scenario()) == ["a", "c"]

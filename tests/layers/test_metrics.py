@@ -192,6 +192,61 @@ def test_async_twin_records_the_same_figures() -> None:
     assert operations["delete"]["errors"] == 1 and operations["keys"]["count"] == 1
 
 
+def _beyond_get_put(store: MetricsStore) -> None:
+    store.put("a", b"0123456789")
+    assert store.stat("a").size == 10
+    assert store.get_range("a", 2, 6) == b"2345"
+    store.copy("a", "d/b")
+    store.rename("d/b", "d/c")
+    with store.open_read("d/c") as reader:
+        assert reader.read() == b"0123456789"
+    with store.open_write("d/w") as writer:
+        writer.write(b"w")
+    assert store.list_dir("d/").keys == ["d/c", "d/w"]
+    with pytest.raises(ObjectNotFound):
+        store.stat("missing")
+
+
+_BEYOND = {"stat": 2, "get_range": 1, "copy": 1, "rename": 1, "open_read": 1, "open_write": 1, "list_dir": 1}
+
+
+@pytest.mark.usefixtures("exporting")
+def test_operations_beyond_get_put_are_native_and_measured() -> None:
+    inner = DictStore()
+    store = MetricsStore(inner)
+    assert store.forwards("stat") and store.forwards("rename") and store.forwards("list_dir")
+    _beyond_get_put(store)
+    operations = store.snapshot()["operations"]
+    assert {name: operations[name]["count"] for name in _BEYOND} == _BEYOND
+    assert operations["stat"]["errors"] == 1 and operations["get_range"]["bytes_out"] == 4
+    assert "get" not in operations and operations["put"]["count"] == 1
+    assert sorted(inner.objects) == ["a", "d/c", "d/w"]
+
+
+def test_async_operations_beyond_get_put_are_measured() -> None:
+    store = AsyncMetricsStore(AsyncDictStore())
+
+    async def scenario() -> None:
+        await store.put("a", b"0123456789")
+        assert (await store.stat("a")).size == 10
+        assert await store.get_range("a", 2, 6) == b"2345"
+        await store.copy("a", "d/b")
+        await store.rename("d/b", "d/c")
+        reader = await store.open_read("d/c")
+        assert await reader.read() == b"0123456789"
+        writer = await store.open_write("d/w")
+        await writer.write(b"w")
+        await writer.close()
+        assert (await store.list_dir("d/")).keys == ["d/c", "d/w"]
+        with pytest.raises(ObjectNotFound):
+            await store.stat("missing")
+
+    asyncio.run(scenario())
+    operations = store.snapshot()["operations"]
+    assert {name: operations[name]["count"] for name in _BEYOND} == _BEYOND
+    assert operations["get_range"]["bytes_out"] == 4 and "get" not in operations
+
+
 def test_without_opentelemetry_nothing_is_exported(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "opentelemetry", None)
     assert _Telemetry.load() is None

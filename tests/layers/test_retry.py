@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Iterator
 
 import pytest
 from tests.layers._support import FlakyStore
 
 from storage.aioutils import AsyncRetryStore
-from storage.errors import ConfigError, InvalidKey, ObjectNotFound, PermissionDenied, StoreUnavailable
+from storage.bridge import SyncBackedAsyncStore
+from storage.errors import AlreadyExists, ConfigError, InvalidKey, ObjectNotFound, PermissionDenied, StoreUnavailable
 from storage.object import DictStore
-from storage.utils import RetryStore
+from storage.utils import RetryStore, TimeoutStore
 from storage.utils._retrying import is_retryable
 from storage.wrapper import as_async_store
 
@@ -115,6 +117,94 @@ def test_bad_settings_are_config_errors(options: dict[str, Any]) -> None:
 
 def test_repr_shows_the_policy() -> None:
     assert repr(RetryStore(DictStore(), attempts=5)).startswith("RetryStore(attempts=5, backoff=0.1")
+
+
+class _AnswerLost(DictStore):
+    """A DictStore whose next ``failures`` writes do their work, then raise a retryable error."""
+
+    def __init__(self, objects: dict[str, bytes], failures: int = 1) -> None:
+        super().__init__(objects)
+        self.failures = failures
+        self.calls: list[str] = []
+
+    def _lose_answer(self, operation: str) -> None:
+        self.calls.append(operation)
+        if self.failures > 0:
+            self.failures -= 1
+            raise StoreUnavailable("no answer", store="AnswerLost", operation=operation)
+
+    def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        super().put(key, data, if_absent=if_absent)
+        self._lose_answer("put")
+
+    def delete(self, key: str) -> None:
+        super().delete(key)
+        self._lose_answer("delete")
+
+    def rename(self, source: str, target: str) -> None:
+        self.objects[target] = self.objects.pop(source)
+        self._lose_answer("rename")
+
+
+def test_a_delete_whose_retry_finds_the_object_gone_is_done() -> None:
+    inner = _AnswerLost({"k": b"v"})
+    store, waits = _retrying(inner, backoff=0)
+    store.delete("k")
+    assert inner.calls == ["delete"] and len(waits) == 1 and not inner.objects
+    with pytest.raises(ObjectNotFound):
+        store.delete("k")
+
+
+def test_rename_is_not_retried() -> None:
+    inner = _AnswerLost({"a": b"v"})
+    store, waits = _retrying(inner, backoff=0)
+    with pytest.raises(StoreUnavailable):
+        store.rename("a", "b")
+    assert inner.calls == ["rename"] and waits == [] and inner.objects == {"b": b"v"}
+
+
+def test_a_conditional_put_whose_retry_finds_an_object_is_not_a_success() -> None:
+    inner = _AnswerLost({})
+    store, _ = _retrying(inner, backoff=0)
+    with pytest.raises(AlreadyExists, match="earlier try") as caught:
+        store.put("k", b"v", if_absent=True)
+    assert isinstance(caught.value.__cause__, AlreadyExists) and inner.objects == {"k": b"v"}
+    inner.failures = 1
+    store.put("k", b"w")
+    assert inner.objects == {"k": b"w"} and inner.calls == ["put", "put", "put"]
+
+
+def test_over_a_timeout_a_delete_that_completes_late_is_done() -> None:
+    class Slow(DictStore):
+        first = True
+
+        def delete(self, key: str) -> None:
+            if self.first:
+                self.first = False
+                time.sleep(0.3)
+            super().delete(key)
+
+    inner = Slow({"k": b"v"})
+    store = RetryStore(TimeoutStore(inner, 0.1), attempts=3, backoff=0.4, jitter=False)
+    store.delete("k")
+    assert not inner.objects
+
+
+def test_async_twin_settles_deletes_and_does_not_retry_renames() -> None:
+    inner = _AnswerLost({"k": b"v", "a": b"1"})
+    store = AsyncRetryStore(SyncBackedAsyncStore(inner), attempts=3, backoff=0, jitter=False)
+
+    async def scenario() -> None:
+        await store.delete("k")
+        inner.failures = 1
+        with pytest.raises(StoreUnavailable):
+            await store.rename("a", "b")
+        inner.failures = 1
+        with pytest.raises(AlreadyExists, match="earlier try"):
+            await store.put("n", b"v", if_absent=True)
+
+    asyncio.run(scenario())
+    assert inner.calls == ["delete", "rename", "put"] and inner.objects == {"b": b"1", "n": b"v"}
 
 
 def test_async_twin_retries_and_gives_up() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from storage.aioutils import AsyncRoutingStore
 from storage.errors import ConfigError, InvalidKey, UnsupportedOperation
-from storage.fs import HashdirStore
+from storage.fs import FilesystemStore, HashdirStore
 from storage.object import AsyncDictStore, DictStore
 from storage.utils import ReadonlyStore, RoutingStore
 from storage.utils._routes import glob_to_regex
@@ -132,3 +132,74 @@ def test_async_twin_routes_and_lists() -> None:
         assert sorted([key async for key in store.keys()]) == ["a.json", "b"]
 
     asyncio.run(scenario())
+
+
+class _Moves(DictStore):
+    """A DictStore recording the copies and renames it is asked for."""
+
+    CAPABILITIES = DictStore.CAPABILITIES.replace(native_copy=True)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.moves: list[tuple[str, str, str]] = []
+
+    def copy(self, source: str, target: str) -> None:
+        self.moves.append(("copy", source, target))
+        super().copy(source, target)
+
+    def rename(self, source: str, target: str) -> None:
+        self.moves.append(("rename", source, target))
+        self.objects[target] = self.objects.pop(source)
+
+
+def test_copy_and_rename_within_one_target_are_its_own_across_targets_derived() -> None:
+    json_store, files = _Moves(), _Moves()
+    store = RoutingStore({"*.json": json_store}, default=files)
+    store.put_many({"a.json": b"1", "x": b"2"})
+    store.copy("a.json", "b.json")
+    store.rename("b.json", "c.json")
+    store.copy("x", "y.json")
+    store.rename("y.json", "z")
+    assert json_store.moves == [("copy", "a.json", "b.json"), ("rename", "b.json", "c.json")]
+    assert files.moves == []
+    assert json_store.objects == {"a.json": b"1", "c.json": b"1"} and files.objects == {"x": b"2", "z": b"2"}
+    assert not store.capabilities.native_copy
+    assert RoutingStore({"*.json": json_store}, default=json_store).capabilities.native_copy
+
+
+def test_stat_ranges_and_streams_go_to_the_keys_store(tmp_path: Path) -> None:
+    files, other = FilesystemStore(tmp_path / "f"), FilesystemStore(tmp_path / "o")
+    store = RoutingStore({"logs/**": files}, default=other)
+    with store.open_write("logs/a") as writer:
+        writer.write(b"0123456789")
+    assert files.get("logs/a") == b"0123456789" and not other.exists("logs/a")
+    assert store.stat("logs/a") == files.stat("logs/a") and store.stat("logs/a").modified is not None
+    assert store.get_range("logs/a", 3, 5) == b"34"
+    with store.open_read("logs/a") as reader:
+        assert reader.read(4) == b"0123"
+    caps = store.capabilities
+    assert caps.native_metadata and caps.native_range and not caps.native_copy
+    assert not RoutingStore({"logs/**": files}, default=DictStore()).capabilities.native_metadata
+
+
+def test_async_twin_forwards_within_one_target() -> None:
+    class Moves(AsyncDictStore):
+        async def copy(self, source: str, target: str) -> None:
+            moves.append((source, target))
+            await super().copy(source, target)
+
+    moves: list[tuple[str, str]] = []
+    json_store, files = Moves({"a.json": b"1"}), AsyncDictStore()
+    store = AsyncRoutingStore({"*.json": json_store}, default=files)
+
+    async def scenario() -> None:
+        await store.copy("a.json", "b.json")
+        await store.rename("b.json", "c")
+        assert (await store.stat("c")).size == 1 and await store.get_range("a.json", 0, 1) == b"1"
+        writer = await store.open_write("d.json")
+        await writer.write(b"w")
+        await writer.close()
+
+    asyncio.run(scenario())
+    assert moves == [("a.json", "b.json")]
+    assert json_store.objects == {"a.json": b"1", "d.json": b"w"} and files.objects == {"c": b"1"}

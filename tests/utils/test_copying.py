@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import hashlib
+import os
+import tempfile
 import threading
 import time
-from typing import Any, Iterator
+from typing import Any, AsyncIterator, Iterator
 
 import pytest
 
 from storage import aioutils, utils
 from storage.errors import ConfigError, StoreUnavailable
 from storage.fs import FilesystemStore
+from storage.metadata import ObjectInfo
 from storage.object import AsyncDictStore, DictStore
-from storage.utils._copyplans import SyncRun
+from storage.utils._copyplans import SyncRun, compare_stats, etag_digest
 
 
 def test_copy_store_report_and_progress() -> None:
@@ -81,6 +86,144 @@ def test_cheap_comparison_uses_stat() -> None:
     assert target.objects == source.objects
     assert (report.updated, report.unchanged) == (2, 1)
     assert target.gets == 0 and source.gets == 2
+
+
+class _CountingFiles(FilesystemStore):
+    """A FilesystemStore counting its whole-object reads."""
+
+    gets = 0
+
+    def get(self, key: str) -> Any:
+        self.gets += 1
+        return super().get(key)
+
+
+def _set_time(store: FilesystemStore, key: str, seconds: float) -> None:
+    os.utime(os.path.join(store.root_path, key), (seconds, seconds))
+
+
+_T0 = 1_700_000_000
+
+
+def test_sync_between_filesystems_compares_content_when_times_cannot_tell(tmp_path: Any) -> None:
+    source, target = _CountingFiles(tmp_path / "s"), _CountingFiles(tmp_path / "t")
+    source.put("same-time", b"total,42\n")
+    target.put("same-time", b"total,17\n")
+    source.put("equal", b"e")
+    target.put("equal", b"e")
+    for store in (source, target):
+        _set_time(store, "same-time", _T0)
+        _set_time(store, "equal", _T0)
+    report = utils.sync_stores(source, target)
+    assert (report.updated, report.unchanged) == (1, 1)
+    assert source.gets == target.gets == 2 and target.get("same-time") == b"total,42\n"
+
+
+def test_sync_between_filesystems_goes_by_size_and_time(tmp_path: Any) -> None:
+    source, target = _CountingFiles(tmp_path / "s"), _CountingFiles(tmp_path / "t")
+    for key in ("newer-source", "copied-later", "resized"):
+        source.put(key, b"new")
+    target.put("newer-source", b"old")
+    target.put("copied-later", b"cop")
+    target.put("resized", b"longer")
+    for key, (when_source, when_target) in {
+        "newer-source": (_T0, _T0 - 60), "copied-later": (_T0, _T0 + 60), "resized": (_T0, _T0 + 60),
+    }.items():
+        _set_time(source, key, when_source)
+        _set_time(target, key, when_target)
+    report = utils.sync_stores(source, target)
+    assert (report.updated, report.unchanged) == (2, 1)
+    assert target.get("newer-source") == b"new" and target.get("resized") == b"new"
+    assert target.get("copied-later") == b"cop"  # written after the source: left, as aws s3 sync does
+    assert source.gets == 2 and target.gets == 3
+
+
+def test_async_sync_between_filesystems_with_equal_times_updates() -> None:
+    from storage.aiofs import AsyncFilesystemStore
+
+    async def scenario(root: str) -> None:
+        source, target = AsyncFilesystemStore(f"{root}/s"), AsyncFilesystemStore(f"{root}/t")
+        await source.put("k", b"AAAA")
+        await target.put("k", b"BBBB")
+        for folder in ("s", "t"):
+            os.utime(os.path.join(root, folder, "k"), (_T0, _T0))
+        report = await aioutils.async_sync_stores(source, target)
+        assert report.updated == 1 and await target.get("k") == b"AAAA"
+
+    with tempfile.TemporaryDirectory() as root:
+        asyncio.run(scenario(root))
+
+
+@pytest.mark.parametrize("direction", ["files-to-dict", "dict-to-files"])
+def test_sync_between_a_filesystem_and_a_dict_compares_content(tmp_path: Any, direction: str) -> None:
+    files, memory = FilesystemStore(tmp_path), DictStore()
+    source, target = (files, memory) if direction == "files-to-dict" else (memory, files)
+    source.put_many({"same": b"s", "changed": b"new"})
+    target.put_many({"same": b"s", "changed": b"old"})
+    report = utils.sync_stores(source, target)
+    assert (report.updated, report.unchanged) == (1, 1) and target.get("changed") == b"new"
+
+
+class _Tagged(DictStore):
+    """A DictStore with native metadata: its etag is a hash of the content, its time given per key."""
+
+    CAPABILITIES = DictStore.CAPABILITIES.replace(native_metadata=True)
+
+    def __init__(self, objects: dict[str, bytes], modified: datetime.datetime) -> None:
+        super().__init__(objects)
+        self.modified = modified
+        self.gets = 0
+
+    def get(self, key: str) -> Any:
+        self.gets += 1
+        return super().get(key)
+
+    def stat(self, key: str) -> ObjectInfo:
+        data = self.objects[key]
+        return ObjectInfo(key, len(data), self.modified, hashlib.md5(data).hexdigest())
+
+
+class _Declared(_Tagged):
+    etag_digest = "md5"
+
+
+def test_equal_etags_count_only_where_both_stores_declare_one_digest() -> None:
+    older = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    newer = older + datetime.timedelta(hours=1)
+    source, target = _Declared({"k": b"v"}, newer), _Declared({"k": b"v"}, older)
+    assert utils.sync_stores(source, target).unchanged == 1 and source.gets == target.gets == 0
+    assert utils.sync_stores(utils.LoggingStore(source), utils.PrefixStore(target, "")).unchanged == 1
+    assert source.gets == 0
+    assert utils.sync_stores(_Tagged({"k": b"v"}, newer), target).updated == 1
+    assert etag_digest(utils.GzipStore(source)) is None
+    assert etag_digest(utils.MirroringStore([source, _Tagged({}, older)])) is None
+    assert etag_digest(utils.RoutingStore({"*": source}, default=target)) == "md5"
+
+
+def _at(seconds: float) -> datetime.datetime:
+    """``seconds`` after a moment in whole seconds, as an aware UTC time."""
+    return datetime.datetime.fromtimestamp(_T0 + seconds, datetime.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "verdict"),
+    [
+        (_at(0), _at(1.5), None),  # a time in whole seconds may lie up to 2 s behind its write
+        (_at(0), _at(2), "unchanged"),
+        (_at(0.5), _at(0.505), None),  # a finer one a clock tick
+        (_at(0.5), _at(0.52), "unchanged"),
+        (_at(0.5), _at(0.5), None),
+        (_at(0.5), _at(0), "updated"),
+        (None, _at(0), None),
+        (_at(0).replace(tzinfo=None), _at(60), None),
+    ],
+)
+def test_compare_stats_by_time(source: Any, target: Any, verdict: Any) -> None:
+    same_etag = "e" * 32
+    first, second = ObjectInfo("k", 3, source, same_etag), ObjectInfo("k", 3, target, same_etag)
+    assert compare_stats(first, second) == verdict
+    assert compare_stats(first, second, trust_etags=True) == "unchanged"
+    assert compare_stats(first, ObjectInfo("k", 4, target)) == "updated"
 
 
 def test_clear_store() -> None:
@@ -175,6 +318,87 @@ def test_async_twins() -> None:
         assert copied.copied == 2
         cleared = await aioutils.async_clear_store(target)
         assert cleared.deleted == 2 and target.objects == {}
+
+    asyncio.run(scenario())
+
+
+class _SlowAsync(AsyncDictStore):
+    """An AsyncDictStore whose writes take a while (longer for some keys) and count how many are under way."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = 0
+
+    async def _slowly(self, key: str) -> None:
+        self.running += 1
+        try:
+            await asyncio.sleep(0.02 + 0.03 * (sum(map(ord, key)) % 3))
+        finally:
+            self.running -= 1
+
+    async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
+        await self._slowly(key)
+        await super().put(key, data, if_absent=if_absent)
+
+    async def delete(self, key: str) -> None:
+        await self._slowly(key)
+        await super().delete(key)
+
+
+def test_async_run_stopped_by_the_listing_waits_for_the_copies_under_way() -> None:
+    class Broken(AsyncDictStore):
+        async def keys(self, prefix: str = "") -> AsyncIterator[str]:
+            for key in ("a", "b", "c"):
+                yield key
+            raise StoreUnavailable("listing lost", store="Broken", operation="keys")
+
+    async def scenario() -> None:
+        target = _SlowAsync()
+        with pytest.raises(StoreUnavailable, match="listing lost"):
+            await aioutils.async_copy_store(Broken({"a": b"1", "b": b"2", "c": b"3"}), target, concurrency=8)
+        assert target.running == 0 and target.objects == {"a": b"1", "b": b"2", "c": b"3"}
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("run", ["copy", "sync", "clear"])
+def test_async_run_stopped_by_the_progress_callback_waits_for_the_plans_under_way(run: str) -> None:
+    def progress(key: str, outcome: str, report: Any) -> None:
+        raise RuntimeError("progress failed")
+
+    async def scenario() -> None:
+        source, target = AsyncDictStore({f"k{i:02d}": b"x" for i in range(40)}), _SlowAsync()
+        if run == "clear":
+            target.objects.update(source.objects)
+            done = aioutils.async_clear_store(target, progress=progress, concurrency=4)
+        else:
+            function = aioutils.async_copy_store if run == "copy" else aioutils.async_sync_stores
+            done = function(source, target, progress=progress, concurrency=4)
+        with pytest.raises(RuntimeError, match="progress failed"):
+            await done
+        assert target.running == 0
+        settled = dict(target.objects)
+        await asyncio.sleep(0.2)
+        assert target.objects == settled and 0 < len(settled) < 40
+
+    asyncio.run(scenario())
+
+
+def test_a_cancelled_async_run_cancels_the_copies_under_way() -> None:
+    async def scenario() -> None:
+        target = _SlowAsync()
+        run = asyncio.ensure_future(
+            aioutils.async_copy_store(AsyncDictStore({f"k{i}": b"x" for i in range(40)}), target, concurrency=4)
+        )
+        while target.running < 4:
+            await asyncio.sleep(0.01)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        assert target.running == 0
+        settled = dict(target.objects)
+        await asyncio.sleep(0.2)
+        assert target.objects == settled and len(settled) < 40
 
     asyncio.run(scenario())
 

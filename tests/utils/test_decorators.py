@@ -256,6 +256,15 @@ def test_readonly_and_writeonly() -> None:
     assert not writeonly.capabilities.read and not writeonly.capabilities.listing
 
 
+def test_readonly_refuses_batch_deletes_as_unsupported() -> None:
+    base = DictStore({"k": b"v"})
+    with pytest.raises(UnsupportedOperation):
+        utils.ReadonlyStore(base).delete_many(["k", "missing"])
+    with pytest.raises(UnsupportedOperation):
+        asyncio.run(aioutils.AsyncReadonlyStore(AsyncDictStore({"k": b"v"})).delete_many(["k"]))
+    assert base.objects == {"k": b"v"}
+
+
 def test_async_readonly_and_writeonly() -> None:
     async def scenario() -> None:
         readonly = aioutils.AsyncReadonlyStore(AsyncDictStore({"k": b"v"}))
@@ -456,6 +465,19 @@ def test_exception_logging_store_fallbacks(caplog: pytest.LogCaptureFixture) -> 
             raise StoreUnavailable("cannot list")
 
     assert list(utils.ExceptionLoggingStore(NoList()).keys()) == []
+
+
+def test_exception_logging_get_many_returns_only_keys_that_hold_objects(caplog: pytest.LogCaptureFixture) -> None:
+    store = utils.ExceptionLoggingStore(DictStore({"a": b"1"}))
+    assert store.get_many(["a", "missing"]) == {"a": b"1"}
+    async_store = aioutils.AsyncExceptionLoggingStore(AsyncDictStore({"a": b"1"}))
+    assert asyncio.run(async_store.get_many(["a", "missing"])) == {"a": b"1"}
+    with caplog.at_level(logging.INFO):
+        assert utils.ExceptionLoggingStore(Failing(StoreUnavailable("down"))).get_many(["a", "b"]) == {}
+        assert asyncio.run(
+            aioutils.AsyncExceptionLoggingStore(Failing(StoreUnavailable("down"))).get_many(["a"])
+        ) == {}
+    assert [r.levelname for r in caplog.records].count("ERROR") == 2 and "failed to get_many" in caplog.text
 
 
 def test_logging_stores_follow_level_changes_made_after_a_quiet_call(caplog: pytest.LogCaptureFixture) -> None:

@@ -470,3 +470,63 @@ def test_async_observers_and_multi(tmp_path: Path, caplog: pytest.LogCaptureFixt
         asyncio.run(scenario())
     assert calls == ["put a", "put b", "delete a", "put w"]
     assert "al open_write w: ok" in caplog.text
+
+
+# Reliability, metrics and routing layers ------------------------------------------------------
+
+
+LAYERS_THAT_KEEP_VALUES: dict[str, Callable[[Any], Any]] = {
+    "retry": utils.RetryStore,
+    "timeout": lambda s: utils.TimeoutStore(s, 30),
+    "limit": lambda s: utils.ConcurrencyLimitStore(s, 2),
+    "metrics": utils.MetricsStore,
+    "routing": lambda s: utils.RoutingStore({"*.json": s, "d/**": s}, default=s),
+}
+
+
+@pytest.mark.parametrize("build", LAYERS_THAT_KEEP_VALUES.values(), ids=LAYERS_THAT_KEEP_VALUES.keys())
+def test_reliability_metrics_and_routing_layers_forward_natively(tmp_path: Path, build: Callable[[Any], Any]) -> None:
+    spy = Spy(tmp_path)
+    spy.put("k", BIG)
+    store = build(spy)
+    spy.calls.clear()
+    assert store.get_range("k", 0, 3) == BIG[:3]
+    info = store.stat("k")
+    assert (info.key, info.size) == ("k", len(BIG)) and info.modified is not None and info.etag is not None
+    store.copy("k", "d/c")
+    store.rename("d/c", "d/m")
+    with store.open_read("d/m") as reader:
+        assert reader.read(2) == BIG[:2]
+    with store.open_write("w") as writer:
+        writer.write(b"x")
+    assert spy.names() == ["get_range", "stat", "copy", "rename", "open_read", "open_write"]
+    assert spy.bytes_read == 3 and spy.get("w") == b"x" and not spy.exists("d/c")
+    assert {flag: getattr(store.capabilities, flag) for flag in FS_NATIVE} == FS_NATIVE
+
+
+def test_async_metrics_and_routing_forward_natively(tmp_path: Path) -> None:
+    async def scenario(build: Callable[[Any], Any], root: Path) -> None:
+        base = AsyncSpy(root)
+        await base.put("k", BIG)
+        store = build(base)
+        base.spy.calls.clear()
+        assert await store.get_range("k", 0, 3) == BIG[:3]
+        assert (await store.stat("k")).modified is not None
+        await store.copy("k", "c")
+        await store.rename("c", "m")
+        reader = await store.open_read("m")
+        assert await reader.read(2) == BIG[:2]
+        await reader.close()
+        writer = await store.open_write("w")
+        await writer.write(b"x")
+        await writer.close()
+        assert base.spy.names() == ["get_range", "stat", "copy", "rename", "open_read", "open_write"]
+        assert store.capabilities.native_range and store.capabilities.native_metadata
+
+    for name, build in {
+        "metrics": aioutils.AsyncMetricsStore,
+        "routing": lambda s: aioutils.AsyncRoutingStore({"*.json": s}, default=s),
+        "retry": aioutils.AsyncRetryStore,
+        "limit": lambda s: aioutils.AsyncConcurrencyLimitStore(s, 2),
+    }.items():
+        asyncio.run(scenario(build, tmp_path / name))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Iterable
 
 from storage.streams import AsyncFileAdapter
 from storage.utils._basic import READ_ONLY, WRITE_ONLY, ReadOnlyRules, WriteOnlyRules
@@ -17,7 +17,10 @@ class AsyncIdentityStore(AsyncStoreWrapper):
 
 
 class AsyncReadonlyStore(ReadOnlyRules, AsyncIdentityStore):
-    """Reads pass through natively; writes (``put``, ``delete``, ``open_write``, ``copy``, ``rename``) are refused."""
+    """Reads pass through natively; writes are refused.
+
+    Refused: ``put``, ``delete``, ``delete_many``, ``open_write``, ``copy`` and ``rename``.
+    """
 
     async def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Refused: the store is read-only."""
@@ -26,6 +29,10 @@ class AsyncReadonlyStore(ReadOnlyRules, AsyncIdentityStore):
     async def delete(self, key: str) -> None:
         """Refused: the store is read-only."""
         refuse(self.store_name, "delete", READ_ONLY)
+
+    async def delete_many(self, keys: Iterable[str]) -> None:
+        """Refused: the store is read-only."""
+        refuse(self.store_name, "delete_many", READ_ONLY)
 
     async def open_write(self, key: str) -> AsyncFileAdapter:
         """Refused: the store is read-only."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Callable, Optional
+from typing import Any, AsyncIterator, Callable, Collection, Optional
 
 from storage.bridge import SyncBackedAsyncStore
 from storage.object import ObjectStore
@@ -31,17 +31,43 @@ async def _settled(key: str, plan: Plan[str]) -> tuple[str, str, Optional[BaseEx
 async def _drive(
     keys: AsyncIterator[str], plan_for: Callable[[str], Plan[str]], report: CopyReport, concurrency: int
 ) -> None:
-    """Run one plan per key, at most ``concurrency`` at a time, recording each outcome."""
+    """Run one plan per key, at most ``concurrency`` at a time, recording each outcome.
+
+    A plan's exception fails its key. Any other (from listing the keys, ``plan_for`` or the
+    progress callback) stops the run once the plans under way have finished, and is raised; if
+    the run is cancelled, the plans under way are cancelled and awaited first.
+    """
     pending: set[asyncio.Future[tuple[str, str, Optional[BaseException]]]] = set()
-    async for key in keys:
-        pending.add(asyncio.ensure_future(_settled(key, plan_for(key))))
-        if len(pending) >= concurrency:
+    try:
+        async for key in keys:
+            pending.add(asyncio.ensure_future(_settled(key, plan_for(key))))
+            if len(pending) >= concurrency:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    report.record(*task.result())
+        while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 report.record(*task.result())
-    if pending:
-        for task in (await asyncio.wait(pending))[0]:
-            report.record(*task.result())
+    except BaseException as err:
+        await _finish(pending, cancel=not isinstance(err, Exception))
+        raise
+
+
+async def _finish(tasks: Collection[asyncio.Future[Any]], cancel: bool) -> None:
+    """Wait until ``tasks`` are done, cancelling them first with ``cancel`` (or if cancelled meanwhile)."""
+    if cancel:
+        for task in tasks:
+            task.cancel()
+    if not tasks:
+        return
+    try:
+        await asyncio.wait(tasks)
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+        raise
 
 
 async def _iterate(keys: list[str]) -> AsyncIterator[str]:

@@ -64,6 +64,7 @@ class AsyncGuardedStore(AsyncStoreWrapper):
         call = functools.partial(AsyncStoreWrapper.get_range, self, key, start, end)
         return await self._guard("get_range", key, call)
 
+    @passes_values
     async def copy(self, source: str, target: str) -> None:
         """The wrapped store's ``copy`` (native where it can be), guarded."""
         await self._guard("copy", target, functools.partial(AsyncStoreWrapper.copy, self, source, target))

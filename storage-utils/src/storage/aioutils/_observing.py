@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, AsyncIterator, ClassVar, Optional, cast
+from typing import Any, AsyncIterator, ClassVar, Iterable, Optional, cast
 
 from storage.metadata import ListResult, ObjectInfo
 from storage.streams import AsyncFileAdapter
@@ -137,6 +137,16 @@ class AsyncLoggingStore(Observed, AsyncStoreWrapper):
 
 
 class AsyncExceptionLoggingStore(AsyncLoggingStore):
-    """Logs failures as errors and returns the seed's fallback (None, False, no keys) instead."""
+    """Logs failures as errors and returns the seed's fallback (None, False, no keys) instead.
+
+    ``get_many`` is the wrapped store's, logged as one operation (see ``ExceptionLoggingStore``).
+    """
 
     SWALLOW: ClassVar[bool] = True
+
+    async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The wrapped store's ``get_many``, logged; ``{}`` if it fails."""
+        with self._log("get_many"):
+            await self._check("get_many")
+            return await self.store.get_many(keys)
+        return {}

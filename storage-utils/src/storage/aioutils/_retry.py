@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Awaitable, Callable, Optional, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional, TypeVar, cast
 
 from storage.aioutils._guarded import AsyncGuardedStore
 from storage.utils._retrying import RetryRules
@@ -17,9 +17,10 @@ class AsyncRetryStore(RetryRules, AsyncGuardedStore):
     """Retries ``get``, ``put``, ``exists``, ``delete`` and ``keys`` on retryable errors.
 
     The rules of ``storage.utils.RetryStore``: only retryable errors, exponential backoff with
-    full jitter, a WARNING per retry on ``storage.retry``, puts are safe to retry (full
-    replacement), ``keys()`` only until its first key. ``sleep`` (a class attribute, replaceable
-    per instance) is a coroutine function.
+    full jitter, a WARNING per retry on ``storage.retry``, ``keys()`` only until its first key;
+    a ``delete`` whose retry finds no object is done, a retried ``put(if_absent=True)`` finding an
+    object raises ``AlreadyExists``, ``rename`` is not retried. ``sleep`` (a class attribute,
+    replaceable per instance) is a coroutine function.
     """
 
     sleep: Callable[[float], Awaitable[Any]] = staticmethod(asyncio.sleep)
@@ -36,9 +37,14 @@ class AsyncRetryStore(RetryRules, AsyncGuardedStore):
             try:
                 return await call()
             except Exception as err:
-                wait = self._next_delay(err, attempt, operation, key)
+                error = err if attempt == 1 else self._retry_failed(operation, key, err)
+                if error is None:
+                    return cast(T, None)
+                wait = self._next_delay(error, attempt, operation, key)
                 if wait is None:
-                    raise
+                    if error is err:
+                        raise
+                    raise error from err
             await self.sleep(wait)
             attempt += 1
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator, Mapping, Optional
 
+from storage.metadata import ObjectInfo
+from storage.streams import AsyncFileAdapter
 from storage.utils._routes import RouteTable, RoutingRules
 from storage.wrapper import AsyncMultiStoreWrapper, as_async_store
 
@@ -35,6 +37,44 @@ class AsyncRoutingStore(RoutingRules, AsyncMultiStoreWrapper):
         """Remove ``key`` from its store."""
         await self._check("delete")
         await self._target(key, "delete").delete(key)
+
+    async def stat(self, key: str) -> ObjectInfo:
+        """The key's store's ``stat``."""
+        await self._check("stat")
+        return await self._target(key, "stat").stat(key)
+
+    async def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """The key's store's ``get_range``."""
+        await self._check("get_range")
+        return await self._target(key, "get_range").get_range(key, start, end)
+
+    async def open_read(self, key: str) -> AsyncFileAdapter:
+        """The key's store's reader."""
+        await self._check("open_read")
+        return await self._target(key, "open_read").open_read(key)
+
+    async def open_write(self, key: str) -> AsyncFileAdapter:
+        """The key's store's writer."""
+        await self._check("open_write")
+        return await self._target(key, "open_write").open_write(key)
+
+    async def copy(self, source: str, target: str) -> None:
+        """The store's ``copy`` if both keys go to one store; else get from one, put to the other."""
+        await self._check("copy")
+        store = self._shared_target(source, target, "copy")
+        if store is None:
+            await super().copy(source, target)
+        else:
+            await store.copy(source, target)
+
+    async def rename(self, source: str, target: str) -> None:
+        """The store's ``rename`` if both keys go to one store; else copy, then delete ``source``."""
+        await self._check("rename")
+        store = self._shared_target(source, target, "rename")
+        if store is None:
+            await super().rename(source, target)
+        else:
+            await store.rename(source, target)
 
     async def keys(self, prefix: str = "") -> AsyncIterator[str]:
         """The keys under ``prefix`` of every target, each filtered to the keys routed to it."""

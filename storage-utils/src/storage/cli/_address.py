@@ -14,9 +14,12 @@ from typing import Collection, Union
 
 from storage.cli._errors import UsageError
 
-__all__ = ["Address", "LocalPath", "StoreAddress", "folder", "join_key", "parse_address", "store_address"]
+__all__ = ["STDIO", "Address", "LocalPath", "StoreAddress", "folder", "join_key", "parse_address", "store_address"]
 
 _LOCAL_STARTS = ("./", "../", "/", "~")
+
+#: The local path naming stdin (as a source) or stdout (as a target); ``./-`` is a file named ``-``.
+STDIO = "-"
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ def _unknown(name: str, text: str, stores: Collection[str]) -> UsageError:
 
 def parse_address(text: str, stores: Collection[str]) -> Address:
     """Read ``text`` as a store address or a local path (see the module docstring)."""
-    if text in {"-", "."} or text.startswith(_LOCAL_STARTS):
+    if text in {STDIO, "."} or text.startswith(_LOCAL_STARTS):
         return LocalPath(text)
     name, colon, key = text.partition(":")
     if name in stores:

@@ -19,7 +19,7 @@ from storage.cli._errors import (
 )
 from storage.cli._metrics import print_metrics
 from storage.cli._parser import build_parser
-from storage.cli._session import Session
+from storage.cli._session import Session, stand_in_for_closed_stdio
 from storage.errors import ConfigError, StoreError
 
 __all__ = ["main"]
@@ -45,6 +45,7 @@ def _fail(message: str, code: int, debug: bool) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``storage`` with ``argv`` (default: the process's arguments); return the exit status."""
     args = build_parser().parse_args(argv)
+    stand_in_for_closed_stdio()
     if args.debug:
         logging.basicConfig(level=logging.DEBUG, format="storage: %(name)s: %(message)s")
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import IO, Any
+from typing import Any
 
-from storage.cli._address import join_key
+from storage.cli._address import STDIO, join_key
 from storage.cli._errors import EXIT_FAILED, EXIT_OK, Failed, about, one_line
-from storage.cli._output import as_json, info_dict, object_bytes, size_of
+from storage.cli._output import as_json, binary, info_dict, object_bytes, size_of, write_all
 from storage.cli._session import Session
 from storage.errors import UnsupportedOperation
 
@@ -52,37 +52,23 @@ def run_ls(session: Session, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _binary(stream: IO[Any]) -> IO[bytes]:
-    """The binary stream below a text stream (the stream itself if it is binary)."""
-    binary: IO[bytes] = getattr(stream, "buffer", stream)
-    return binary
-
-
-def _write_all(out: IO[bytes], data: bytes) -> None:
-    """Write all of ``data``: an unbuffered stream (``python -u``) may take only part per call."""
-    view = memoryview(data)
-    while view:
-        written = out.write(view)
-        view = view[len(view) if written is None else written :]
-
-
 def run_cat(session: Session, args: argparse.Namespace) -> int:
     """``cat STORE:KEY...``: the objects' bytes, unchanged, on stdout."""
     addresses = [session.object_address(text) for text in args.addresses]
-    out = _binary(session.stdout)
+    out = binary(session.stdout)
     for address in addresses:
         with about(f"cat {address}"):
             data = session.store(address.store).get(address.key)
-        _write_all(out, object_bytes(data, str(address)))
+        write_all(out, object_bytes(data, str(address)))
     out.flush()
     return EXIT_OK
 
 
 def run_put(session: Session, args: argparse.Namespace) -> int:
     """``put FILE|- STORE:KEY``: store a file's bytes, or stdin's."""
-    address = session.object_address(args.target, needs_key=args.source == "-")
-    if args.source == "-":
-        data = _binary(sys.stdin).read()
+    address = session.object_address(args.target, needs_key=args.source == STDIO)
+    if args.source == STDIO:
+        data = binary(sys.stdin).read()
         key = address.key
     else:
         with about(f"put {args.source}"), open(args.source, "rb") as file:

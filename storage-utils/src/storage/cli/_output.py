@@ -1,16 +1,17 @@
-"""Formatting of results: sizes, durations, object metadata, copy reports, JSON."""
+"""Formatting of results (sizes, durations, object metadata, copy reports, JSON) and writing bytes out."""
 
 from __future__ import annotations
 
 import datetime
 import json
-from typing import Any, Mapping, Optional
+from typing import IO, Any, Mapping, Optional
 
 from storage.cli._errors import Failed
 from storage.utils import CopyReport
 
 __all__ = [
-    "as_json", "human_duration", "human_size", "info_dict", "object_bytes", "report_dict", "report_line", "size_of",
+    "as_json", "binary", "human_duration", "human_size", "info_dict", "object_bytes", "report_dict", "report_line",
+    "size_of", "write_all",
 ]
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
@@ -33,6 +34,20 @@ def object_bytes(value: Any, label: str) -> bytes:
         return memoryview(value).tobytes()
     except TypeError:
         raise Failed(f"{label}: the object is a {type(value).__name__}, not bytes") from None
+
+
+def binary(stream: IO[Any]) -> IO[bytes]:
+    """The binary stream below a text stream (the stream itself if it is binary)."""
+    below: IO[bytes] = getattr(stream, "buffer", stream)
+    return below
+
+
+def write_all(out: IO[bytes], data: bytes) -> None:
+    """Write all of ``data``: an unbuffered stream (``python -u``) may take only part per call."""
+    view = memoryview(data)
+    while view:
+        written = out.write(view)
+        view = view[len(view) if written is None else written :]
 
 
 def human_size(size: float) -> str:

@@ -44,7 +44,8 @@ _COMMANDS: List[Tuple[str, Callable[..., int], str, List[Argument]]] = [
     ]),
     ("rm", run_rm, "delete objects", [_positional("addresses", "STORE:KEY", nargs="+")]),
     ("cp", run_cp, "copy an object, or with -r a folder, between stores and local files", [
-        _positional("source", "SRC"), _positional("target", "DST"),
+        _positional("source", "SRC", help="STORE:KEY or a file; - is stdin (-r: STORE:PREFIX or a folder)"),
+        _positional("target", "DST", help="STORE:KEY, a file or a folder; - is stdout (-r: STORE:PREFIX or a folder)"),
         (("-r", "--recursive"), {"action": "store_true",
                                  "help": "copy every object under SRC: DIR/a/b to STORE:P/ becomes P/a/b"}),
         _json("print the report of -r as JSON"),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any, Optional
 
-from storage.cli._address import Address, LocalPath, StoreAddress, folder, join_key
+from storage.cli._address import STDIO, Address, LocalPath, StoreAddress, folder, join_key
 from storage.cli._errors import EXIT_FAILED, EXIT_OK, Failed, UsageError, about, one_line
-from storage.cli._output import as_json, object_bytes, report_dict, report_line
+from storage.cli._output import as_json, binary, object_bytes, report_dict, report_line, write_all
 from storage.cli._progress import ProgressBar
 from storage.cli._session import Session
 from storage.cli._wrappers import CountingStore, DryRunStore
@@ -36,8 +37,8 @@ def _view(session: Session, address: Address, *, source: bool) -> Any:
         store = session.store(address.store)
         prefix = folder(address.key)
         return PrefixStore(store, prefix) if prefix else store
-    if address.path == "-":
-        raise UsageError("'-' names one object's data, not a folder")
+    if address.path == STDIO:
+        raise UsageError("'-' (stdin or stdout) names one object's data, not a folder: not with cp -r or sync")
     if source and not os.path.isdir(address.path):
         raise Failed(f"{address.path}: no such directory")
     if not source and os.path.exists(address.path) and not os.path.isdir(address.path):
@@ -112,16 +113,25 @@ def _print_report(
         session.stderr.write(f"storage: error: ... and {report.failed - _SHOWN_FAILURES} more failed keys\n")
 
 
+def _read_local(source: LocalPath, target: StoreAddress) -> tuple[bytes, str]:
+    """The bytes of a local file (``-``: stdin) and the key ``cp`` stores them at."""
+    if source.path == STDIO:
+        if not target.key or target.key.endswith("/"):
+            raise UsageError(f"{target} names no object: give STORE:KEY to store stdin at")
+        return binary(sys.stdin).read(), target.key
+    if os.path.isdir(source.path):
+        raise UsageError(f"{source.path} is a directory (use cp -r)")
+    with about(f"cp {source}"), open(source.path, "rb") as file:
+        data = file.read()
+    return data, join_key(target.key, os.path.basename(source.path))
+
+
 def _copy_object(session: Session, source: Address, target: Address) -> int:
-    """Copy one object: store to store, local file to store, or store to local file."""
+    """Copy one object: store to store, local file (or stdin) to store, store to local file (or stdout)."""
     if isinstance(source, LocalPath):
         if not isinstance(target, StoreAddress):
             raise UsageError("both arguments are local paths: one of them must be STORE:KEY")
-        if os.path.isdir(source.path):
-            raise UsageError(f"{source.path} is a directory (use cp -r)")
-        with about(f"cp {source}"), open(source.path, "rb") as file:
-            data = file.read()
-        key = join_key(target.key, os.path.basename(source.path))
+        data, key = _read_local(source, target)
         with about(f"cp {source} {target.store}:{key}"):
             session.store(target.store).put(key, data)
         return EXIT_OK
@@ -135,10 +145,15 @@ def _copy_object(session: Session, source: Address, target: Address) -> int:
         with about(f"cp {source} {target.store}:{key}"):
             session.store(target.store).put(key, data)
         return EXIT_OK
+    payload = object_bytes(data, str(source))
     path = target.path
+    if path == STDIO:
+        out = binary(session.stdout)
+        write_all(out, payload)
+        out.flush()
+        return EXIT_OK
     if os.path.isdir(path) or path.endswith("/"):
         path = os.path.join(path, name)
-    payload = object_bytes(data, str(source))
     with about(f"cp {source} {path}"), open(path, "wb") as file:
         file.write(payload)
     return EXIT_OK

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, ClassVar, Iterator, Mapping
+from typing import Any, BinaryIO, ClassVar, Iterable, Iterator, Mapping
 
 from storage.utils._mixins import refuse
 from storage.wrapper import StoreWrapper
@@ -34,8 +34,8 @@ class WriteOnlyRules:
 class ReadonlyStore(ReadOnlyRules, IdentityStore):
     """Reads pass through (``stat``, ``get_range``, ``open_read``, ``list_dir`` natively).
 
-    ``put``, ``delete``, ``open_write`` (at once, not on close), ``copy`` and ``rename`` raise
-    ``UnsupportedOperation``.
+    ``put``, ``delete``, ``delete_many``, ``open_write`` (at once, not on close), ``copy`` and
+    ``rename`` raise ``UnsupportedOperation``.
     """
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
@@ -45,6 +45,10 @@ class ReadonlyStore(ReadOnlyRules, IdentityStore):
     def delete(self, key: str) -> None:
         """Refused: the store is read-only."""
         refuse(self.store_name, "delete", READ_ONLY)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Refused: the store is read-only."""
+        refuse(self.store_name, "delete_many", READ_ONLY)
 
     def open_write(self, key: str) -> BinaryIO:
         """Refused: the store is read-only."""

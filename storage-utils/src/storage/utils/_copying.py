@@ -106,9 +106,10 @@ def sync_stores(
     """Make ``to_store`` hold what ``from_store`` holds: copy new, update changed objects.
 
     The target is listed once first (where it can list): keys it lacks are copied without asking
-    it. Other objects are compared cheaply (size, content hash) where both stores offer ``stat``
-    and by content otherwise. Large objects are streamed where the source's ``stat`` gives their
-    size. With ``delete=True`` objects only the target has are removed.
+    it. Other objects are compared by ``stat`` where both stores keep metadata natively (size,
+    content hashes, then modification times: see ``compare_stats``), and by content where that
+    cannot tell or a store keeps no metadata. Large objects are streamed where the source's
+    ``stat`` gives their size. With ``delete=True`` objects only the target has are removed.
     """
     source, target = as_store(from_store), as_store(to_store)
     report = CopyReport(progress=progress)

@@ -62,6 +62,7 @@ class GuardedStore(StoreWrapper):
         """The wrapped store's ``get_range`` (native where it can be), guarded."""
         return self._guard("get_range", key, functools.partial(StoreWrapper.get_range, self, key, start, end))
 
+    @passes_values
     def copy(self, source: str, target: str) -> None:
         """The wrapped store's ``copy`` (native where it can be), guarded."""
         self._guard("copy", target, functools.partial(StoreWrapper.copy, self, source, target))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from time import perf_counter
-from typing import Any, ClassVar, Deque, Iterator, Optional
+from typing import Any, BinaryIO, ClassVar, Deque, Iterator, Optional
 
 from storage._lifecycle import OPEN
+from storage.metadata import ListResult, ObjectInfo
 from storage.utils._meter import BATCH, MetricsRules, Recorder, size
-from storage.wrapper import StoreWrapper
+from storage.wrapper import StoreWrapper, passes_values
 
 __all__ = ["MetricsStore"]
 
@@ -16,8 +17,11 @@ class MetricsStore(MetricsRules, StoreWrapper):
     """Measures every operation on the wrapped store; ``snapshot()`` returns the figures.
 
     Per operation: ``count``, ``errors``, ``bytes_in`` (written by ``put``), ``bytes_out`` (read
-    by ``get``) and latency percentiles (p50, p90, p99 of the latest ``reservoir_size`` calls; a
-    listing counts once, from its start to its end). With ``opentelemetry-api`` installed
+    by ``get`` and ``get_range``) and latency percentiles (p50, p90, p99 of the latest
+    ``reservoir_size`` calls; a listing counts once, from its start to its end). Values pass
+    through unchanged, so ``stat``, ``get_range``, ``copy``, ``rename``, ``open_read``,
+    ``open_write`` and ``list_dir`` are the wrapped store's own (native where it has them), each
+    measured as one operation (for streams: the call that opens them). With ``opentelemetry-api`` installed
     (``pip install 'storage-utils[otel]'``) the same figures also go to the global meter provider,
     labelled with ``name``.
     """
@@ -48,6 +52,7 @@ class MetricsStore(MetricsRules, StoreWrapper):
         super().__setstate__(state)
         self.metrics = self._recorder
 
+    @passes_values
     def get(self, key: str) -> Any:
         """The wrapped store's ``get``, measured."""
         started = perf_counter()
@@ -67,6 +72,7 @@ class MetricsStore(MetricsRules, StoreWrapper):
                 self.metrics.settle("get")
         return value
 
+    @passes_values
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """The wrapped store's ``put``, measured."""
         started = perf_counter()
@@ -85,16 +91,19 @@ class MetricsStore(MetricsRules, StoreWrapper):
             if len(lane) >= BATCH:
                 self.metrics.settle("put")
 
+    @passes_values
     def exists(self, key: str) -> bool:
         """The wrapped store's ``exists``, measured."""
         with self.metrics.measure("exists"):
             return super().exists(key)
 
+    @passes_values
     def delete(self, key: str) -> None:
         """The wrapped store's ``delete``, measured."""
         with self.metrics.measure("delete"):
             super().delete(key)
 
+    @passes_values
     def keys(self, prefix: str = "") -> Iterator[str]:
         """The wrapped store's keys, measured as one operation."""
         self._check("keys")
@@ -103,3 +112,41 @@ class MetricsStore(MetricsRules, StoreWrapper):
     def _keys(self, prefix: str) -> Iterator[str]:
         with self.metrics.measure("keys"):
             yield from super().keys(prefix)
+
+    def stat(self, key: str) -> ObjectInfo:
+        """The wrapped store's ``stat``, measured."""
+        with self.metrics.measure("stat"):
+            return super().stat(key)
+
+    def get_range(self, key: str, start: int, end: Optional[int] = None) -> bytes:
+        """The wrapped store's ``get_range``, measured (its bytes as ``bytes_out``)."""
+        with self.metrics.measure("get_range") as measured:
+            data = super().get_range(key, start, end)
+            measured.bytes_out = size(data)
+            return data
+
+    @passes_values
+    def copy(self, source: str, target: str) -> None:
+        """The wrapped store's ``copy``, measured."""
+        with self.metrics.measure("copy"):
+            super().copy(source, target)
+
+    def rename(self, source: str, target: str) -> None:
+        """The wrapped store's ``rename``, measured."""
+        with self.metrics.measure("rename"):
+            super().rename(source, target)
+
+    def open_read(self, key: str) -> BinaryIO:
+        """The wrapped store's reader; opening it is measured."""
+        with self.metrics.measure("open_read"):
+            return super().open_read(key)
+
+    def open_write(self, key: str) -> BinaryIO:
+        """The wrapped store's writer; opening it is measured."""
+        with self.metrics.measure("open_write"):
+            return super().open_write(key)
+
+    def list_dir(self, prefix: str = "") -> ListResult:
+        """The wrapped store's ``list_dir``, measured."""
+        with self.metrics.measure("list_dir"):
+            return super().list_dir(prefix)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, BinaryIO, ClassVar, Iterator, Optional, cast
+from typing import Any, BinaryIO, ClassVar, Iterable, Iterator, Optional, cast
 
 from storage._lifecycle import OPEN
 from storage.metadata import ListResult, ObjectInfo
@@ -197,6 +197,17 @@ class LoggingStore(Observed, StoreWrapper):
 
 
 class ExceptionLoggingStore(LoggingStore):
-    """Logs failures as errors and returns the seed's fallback (None, False, no keys) instead."""
+    """Logs failures as errors and returns the seed's fallback (None, False, no keys) instead.
+
+    ``get_many`` is the wrapped store's, logged as one operation: it returns only the keys that
+    hold an object, and nothing (``{}``) if the batch fails.
+    """
 
     SWALLOW: ClassVar[bool] = True
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The wrapped store's ``get_many``, logged; ``{}`` if it fails."""
+        with self._log("get_many"):
+            self._check("get_many")
+            return self.store.get_many(keys)
+        return {}

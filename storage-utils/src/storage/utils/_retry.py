@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterator, Optional, TypeVar
+from typing import Any, Callable, Iterator, Optional, TypeVar, cast
 
 from storage.utils._guarded import GuardedStore
 from storage.utils._retrying import RetryRules
@@ -23,10 +23,15 @@ class RetryStore(RetryRules, GuardedStore):
     errors never are. ``attempts`` counts every try; before retry ``n`` the store waits
     ``min(max_delay, backoff * 2 ** (n - 1))`` seconds, or with ``jitter`` a random time up to
     that. Each retry is logged at WARNING on the ``storage.retry`` logger, naming the store, the
-    operation, the key and the attempt. Retrying ``put`` is safe: a put replaces the whole
-    object, so a repeated put leaves the same result (a retried ``put(if_absent=True)`` whose
-    first try did land raises ``AlreadyExists``). ``keys()`` is retried only until its first key
-    arrives; a listing that fails later raises.
+    operation, the key and the attempt. ``keys()`` is retried only until its first key arrives;
+    a listing that fails later raises.
+
+    A try that failed with a retryable error (a timeout) may still have done its work, so:
+    ``put`` and ``copy`` are retried (a repeated full replacement leaves the same result); a
+    ``delete`` whose retry finds no object counts as done; a ``put(if_absent=True)`` whose retry
+    finds an object raises ``AlreadyExists`` saying an earlier try may have stored it (the caller
+    cannot know whether it was theirs); ``rename`` is not retried (a try that timed out may have
+    moved the object): its first error is raised.
 
     ``sleep`` (a class attribute, replaceable per instance) is how the store waits.
     """
@@ -61,7 +66,10 @@ class RetryStore(RetryRules, GuardedStore):
             try:
                 return call()
             except Exception as err:
-                error = err
+                outcome = self._retry_failed(operation, key, err)
+            if outcome is None:
+                return cast(T, None)
+            error = outcome
 
     @passes_values
     def get(self, key: str) -> Any:

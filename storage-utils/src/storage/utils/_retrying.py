@@ -10,15 +10,19 @@ import logging
 import random
 from typing import Optional
 
-from storage.errors import ConfigError, InvalidKey, ObjectNotFound, PermissionDenied
+from storage.errors import AlreadyExists, ConfigError, InvalidKey, ObjectNotFound, PermissionDenied
 
-__all__ = ["LOGGER", "RetryRules", "is_retryable"]
+__all__ = ["LOGGER", "NOT_RETRIED", "RetryRules", "is_retryable"]
 
 #: Where every retry is logged, at WARNING.
 LOGGER = logging.getLogger("storage.retry")
 
 #: Errors never retried, whatever their ``retryable`` flag says.
 _PERMANENT = (ObjectNotFound, InvalidKey, PermissionDenied, PermissionError)
+
+#: Operations never retried: a try that failed may still have moved the object, and a second
+#: try cannot tell that from a source that was never there.
+NOT_RETRIED = frozenset({"rename"})
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -34,6 +38,9 @@ class RetryRules:
     ``attempts`` counts every try (3: the call and two retries). Before retry ``n`` (1-based) the
     layer waits ``min(max_delay, backoff * 2 ** (n - 1))`` seconds, or with ``jitter`` a uniform
     random time between 0 and that ("full jitter").
+
+    A try that failed with a retryable error (a timeout, a lost connection) may still have done
+    its work, so a retry can find it done: see ``_retry_failed``. ``rename`` is never retried.
     """
 
     store_name: str
@@ -56,7 +63,7 @@ class RetryRules:
 
     def _next_delay(self, error: BaseException, attempt: int, operation: str, key: Optional[str]) -> Optional[float]:
         """After failed try ``attempt``: the delay before the next one, or None to give up."""
-        if attempt >= self.attempts or not is_retryable(error):
+        if attempt >= self.attempts or operation in NOT_RETRIED or not is_retryable(error):
             return None
         wait = self.delay(attempt)
         LOGGER.warning(
@@ -65,6 +72,25 @@ class RetryRules:
             type(error).__name__, error, wait,
         )
         return wait
+
+    def _retry_failed(self, operation: str, key: Optional[str], error: Exception) -> Optional[Exception]:
+        """What a retry's ``error`` means, given that an earlier try may have done the work.
+
+        None (done) for a ``delete`` finding no object: the earlier try may have deleted it. A
+        ``put(if_absent=True)`` finding an object raises ``AlreadyExists`` saying that the
+        earlier try may have stored it (never success: the object may be another writer's).
+        Any other error is ``error``.
+        """
+        if operation == "delete" and isinstance(error, ObjectNotFound):
+            return None
+        if operation == "put" and isinstance(error, AlreadyExists):
+            ambiguous = AlreadyExists(
+                "an object is there, perhaps stored by an earlier try that failed",
+                store=self.store_name, operation=operation, key=key,
+            )
+            ambiguous.__cause__ = error
+            return ambiguous
+        return error
 
     def repr_args(self) -> str:
         """The policy."""

@@ -23,6 +23,10 @@ MATCHES = ("glob", "regex")
 #: The flags a routing store has when any route target has them; listing needs every target.
 _ANY_TARGET = ("read", "write", "delete")
 
+#: What a routing store hands to the key's store as such: ``copy`` and ``rename`` when both keys
+#: go to one store (across stores they are derived: get, put, then delete for a rename).
+_FORWARDED = frozenset({"stat", "get_range", "open_read", "open_write", "copy", "rename"})
+
 
 def _character_class(pattern: str, start: int) -> tuple[str, int]:
     """The regex for the class opening at ``pattern[start] == "["`` and the index after it."""
@@ -130,17 +134,25 @@ class RoutingRules:
         """The distinct target stores, in route order, then the default."""
         return self.table.targets()
 
+    def forwards(self, operation: str) -> bool:
+        """Whether ``operation`` goes to the key's store (``copy``/``rename``: if both keys go to one)."""
+        return operation in _FORWARDED
+
     @property
     def capabilities(self) -> Capabilities:
         """Read, write and delete if any target can (per key, the target decides); the rest if all can.
 
-        ``put(if_absent=True)`` is forwarded, so conditional writes are native if every target's are.
+        ``put(if_absent=True)``, ``stat`` and ``get_range`` are forwarded, so they are native if
+        every target's are; copies are native only with a single target.
         """
         stores = [store for _, store in self.wrapped()]
         flags = {name: any(getattr(s.capabilities, name) for s in stores) for name in _ANY_TARGET}
         return Capabilities(
             listing=all(s.capabilities.listing for s in stores),
             native_conditional_write=all(s.capabilities.native_conditional_write for s in stores),
+            native_range=all(s.capabilities.native_range for s in stores),
+            native_metadata=all(s.capabilities.native_metadata for s in stores),
+            native_copy=len(stores) == 1 and stores[0].capabilities.native_copy,
             **flags,
         )
 
@@ -150,6 +162,11 @@ class RoutingRules:
             raise InvalidKey("no route matches the key and there is no default", store=self.store_name,
                              operation=operation, key=key)
         return store
+
+    def _shared_target(self, source: Any, target: Any, operation: str) -> Optional[Any]:
+        """The store both keys go to, or None if they go to different stores."""
+        store = self._target(source, operation)
+        return store if self._target(target, operation) is store else None
 
     def _listing_targets(self, prefix: Any) -> list[Any]:
         if not isinstance(prefix, str):

@@ -118,7 +118,10 @@ class EncryptionRules:
 
     def _unseal(self, key: str, blob: Any) -> bytes:
         """The value of stored ``blob`` at ``key``; ``IntegrityError`` if it does not verify."""
-        data = bytes(blob)
+        try:
+            data = memoryview(blob).tobytes()
+        except TypeError as err:
+            raise self._corrupt(key, f"not an encrypted object (a {type(blob).__name__}, not bytes)") from err
         if len(data) < len(_HEADER) + NONCE_SIZE + TAG_SIZE:
             raise self._corrupt(key, "too short to be an encrypted object (truncated?)")
         if data[: len(MAGIC)] != MAGIC:
