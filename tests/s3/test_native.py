@@ -29,6 +29,13 @@ def test_capabilities_are_native(twin: Twin) -> None:
     assert capabilities.native_conditional_write and capabilities.listing
 
 
+def test_etags_are_declared_content_digests(twin: Twin) -> None:
+    for key, value in (("a", b"same"), ("b", b"same"), ("c", b"other")):
+        twin.call("put", key, value)
+    assert twin.raw.etag_digest == "s3-md5"
+    assert twin.call("stat", "a").etag == twin.call("stat", "b").etag != twin.call("stat", "c").etag
+
+
 # copy ----------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,9 @@ class BucketStoreMixin:
     CAPABILITIES: ClassVar[Capabilities] = Capabilities(
         listing=True, native_range=True, native_conditional_write=True, native_copy=True, native_metadata=True
     )
+    #: What ``stat`` etags are: S3's ETag, the MD5 of the content (per part for a multipart upload), so
+    #: equal etags of two buckets mean equal content (``sync_stores`` relies on that).
+    etag_digest: ClassVar[str] = "s3-md5"
     #: Live connections: dropped when pickling, so a clone reconnects from the configuration.
     _transient_attrs: ClassVar[tuple[str, ...]] = ("s3_client", "_owned_client", "_exit_stack", "_open_lock")
 
