@@ -252,8 +252,9 @@ ERROR_CASES = {
     "bad variable": ({"s": {"type": "Leaf", "config": {"label": "${1x:-y}"}}}, "field 'config.label'"),
     "cycle": (
         {"s": {"type": "Wrap", "base": "t"}, "t": {"type": "Wrap", "base": "s"}},
-        "Recursive store definition found -- s (s -> t -> s)"),
-    "self cycle": ({"s": {"type": "Wrap", "base": "s"}}, "Recursive store definition found -- s"),
+        "Recursive store definition found -- s mentioned multiple times (s -> t -> s)"),
+    "self cycle": (
+        {"s": {"type": "Wrap", "base": "s"}}, "Recursive store definition found -- s mentioned multiple times"),
     "not a store class": ({"s": {"type": "os:system"}}, "'os:system' is not an ObjectStore or AsyncObjectStore"),
     "error class": ({"s": {"type": "storage.errors:StoreError"}}, "is not an ObjectStore"),
     "not importable": ({"s": {"type": "no.such.module:Thing"}}, "cannot import 'no.such.module'"),
@@ -316,6 +317,28 @@ def test_failed_construction_closes_what_was_built(registry: Registry) -> None:
 def test_top_level_errors(config: Any, message: str, registry: Registry) -> None:
     with pytest.raises(ConfigError, match=message):
         load_store(config, registry=registry)
+
+
+def test_the_seeds_imports_and_cycle_wording_still_work(tmp_path: Path) -> None:
+    from storage.config_builder import ConfigError as SeedConfigError
+
+    assert SeedConfigError is ConfigError
+    recursive = tmp_path / "recursive.yaml"
+    recursive.write_text(
+        "stores:\n  store1: {type: DictStore, base: store2}\n  store2: {type: DictStore, base: store1}\nmain: store1\n"
+    )
+    with pytest.raises(SeedConfigError, match="Recursive store definition found -- store1 mentioned multiple times"):
+        StoreFactory(recursive).build()
+
+
+@pytest.mark.parametrize(("written", "read_as"), [("2024", "2024"), ("on", "True"), ("1.5", "1.5"), ("null", "None")])
+def test_store_names_yaml_reads_as_no_string_are_refused(tmp_path: Path, written: str, read_as: str) -> None:
+    path = tmp_path / "names.yaml"
+    path.write_text(f"stores:\n  {written}: {{type: DictStore}}\n  fine: {{type: DictStore}}\nmain: fine\n")
+    with pytest.raises(ConfigError, match=f"store name {read_as} is read by YAML as .*, not as a string: quote it"):
+        load_store(path)
+    path.write_text(f'stores:\n  "{written}": {{type: DictStore}}\nmain: "{written}"\n')
+    assert isinstance(load_store(path), DictStore)
 
 
 def test_unknown_name_argument(registry: Registry) -> None:

@@ -6,6 +6,9 @@ import asyncio
 import errno
 import hashlib
 import os
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -139,6 +142,52 @@ def test_short_writes_are_continued_until_the_whole_value_is_written(
     store.put("k", data)
     monkeypatch.undo()
     assert store.get("k") == bytes(data)
+
+
+@pytest.mark.parametrize("data", [b"0123456789" * 100, bytearray(b"abc" * 333), memoryview(b"xyz" * 50)])
+def test_a_stream_writer_continues_short_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: Any) -> None:
+    from storage.streams import spooled_writer
+
+    real_write = os.write
+
+    def at_most_7(fd: int, chunk: Any) -> int:
+        return real_write(fd, bytes(chunk)[:7])
+
+    store = FilesystemStore(tmp_path / "store")
+    spooled: list[bytes] = []
+    monkeypatch.setattr(os, "write", at_most_7)
+    writers = (store.open_write("k"), spooled_writer(lambda file, size: spooled.append(file.read()), str(tmp_path)))
+    for writer in writers:
+        with writer:
+            assert writer.write(data) == len(bytes(data))
+            assert writer.write(b"") == 0
+            assert writer.write(data) == len(bytes(data))
+    monkeypatch.undo()
+    assert store.get("k") == spooled[0] == bytes(data) * 2
+
+
+FILE_SIZE_LIMIT = """
+import errno, resource, signal, sys
+from storage.fs import FilesystemStore
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+store = FilesystemStore(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+try:
+    with store.open_write("k") as writer:
+        print("returned", writer.write(bytes(10000)))
+except OSError as err:
+    print("refused", errno.errorcode[err.errno])
+print("stored", store.exists("k"))
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file size limits")
+def test_a_write_the_system_cuts_short_is_never_stored_truncated(tmp_path: Path) -> None:
+    # Past the file size limit, write(2) writes what fits and returns less: the rest must not be dropped.
+    result = subprocess.run(
+        [sys.executable, "-c", FILE_SIZE_LIMIT, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["refused", "EFBIG", "stored", "False"]
 
 
 def test_temporary_names_differ_in_a_forked_child(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -133,14 +134,15 @@ def run_python(code: str) -> str:
 
 
 def test_listing_types_imports_no_store_module() -> None:
+    # Hook plugins are imported (their storage_register_types contributes types); store modules are not.
     loaded = run_python("""
         import sys
         from storage.plugins import default_registry
         names = default_registry().types()
         assert "ExampleStore" in names and "BrokenStore" in names and "DbmStore" in names
         print(sorted(m for m in sys.modules if m.startswith(("storage_example.store", "storage_example.checksum",
-              "storage_example_clash", "storage_dbm", "storage.db", "storage.zip", "storage.s3", "storage.utils",
-              "boto3"))))
+              "storage_example_clash.duplicate", "storage_example_clash.broken", "storage_dbm", "storage.db",
+              "storage.zip", "storage.s3", "storage.utils", "boto3"))))
     """)
     assert loaded == "[]"
 
@@ -153,4 +155,66 @@ def test_building_a_config_imports_only_the_types_it_names() -> None:
         print(sorted(m for m in sys.modules if m.startswith(("storage_example", "storage_dbm", "storage.s3",
               "storage.db", "storage.utils", "boto3"))))
     """)
-    assert loaded == "['storage_example', 'storage_example.hooks', 'storage_example.store']"
+    hook_plugins = ["storage_example", "storage_example.hooks", "storage_example_clash", "storage_example_clash.hooks"]
+    assert loaded == str(sorted([*hook_plugins, "storage_example.store"]))
+
+
+def test_hook_types_that_are_no_store_classes_are_config_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORAGE_EXAMPLE_CLASH_HOOKS", "types")
+    registry = Registry()
+    assert registry.types()["HookNotAStore"].distribution == "storage-example-clash"
+    for name, value in (("HookNotAStore", "storage_example_clash.hooks:NotAStore"), ("HookFunction", "builtins:print")):
+        with pytest.raises(ConfigError) as caught:
+            load_store({"stores": {"h": {"type": name}}, "main": "h"}, registry=registry)
+        assert str(caught.value) == (
+            f"store 'h', field 'type': type {name!r} from storage-example-clash ({value}) is not a store class"
+        )
+
+
+def test_a_hook_type_clashing_with_an_entry_point_names_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORAGE_EXAMPLE_CLASH_HOOKS", "types")
+    registry = Registry()
+    with pytest.raises(ConfigError) as caught:
+        load_store({"stores": {"e": {"type": "ExampleStore"}}, "main": "e"}, registry=registry)
+    message = str(caught.value)
+    assert "registered twice" in message
+    assert "storage-example (storage_example.store:ExampleStore)" in message
+    assert "storage-example-clash (storage_example_clash.duplicate:DuplicateStore)" in message
+    assert [info.distribution for info in registry.conflicts()["ExampleStore"]] == [
+        "storage-example", "storage-example-clash"
+    ]
+
+
+def run_with_clash_hooks(mode: str, code: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "STORAGE_EXAMPLE_CLASH_HOOKS": mode}
+    command = [sys.executable, "-c", textwrap.dedent(code)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+
+
+def test_a_misspelt_hook_is_a_config_error_naming_its_distribution() -> None:
+    result = run_with_clash_hooks("misspelt", """
+        from storage.config import load_store
+        from storage.errors import ConfigError
+        try:
+            load_store({"stores": {"d": {"type": "DictStore"}}, "main": "d"})
+        except ConfigError as err:
+            print(err)
+    """)
+    assert result.stderr == ""
+    assert result.stdout.startswith(
+        "hook plugin 'clash' from storage-example-clash 1.0.0 is invalid: unknown hook 'storage_store_bulit'"
+    )
+
+
+def test_a_hook_plugin_that_fails_to_import_is_recorded_not_warned() -> None:
+    result = run_with_clash_hooks("broken", """
+        from storage.config import load_store
+        from storage.plugins import default_registry
+        load_store({"stores": {"d": {"type": "DictStore"}}, "main": "d"}).put("k", b"v")
+        print(default_registry().plugin_failures())
+    """)
+    assert result.stderr == ""
+    assert result.stdout.strip() == str([
+        "hook plugin 'clash' from storage-example-clash 1.0.0 failed to import (storage_example_clash.hooks): "
+        "RuntimeError: storage-example-clash hooks are broken on purpose; skipped"
+    ])

@@ -15,7 +15,7 @@ import re
 import sys
 from typing import Any, Iterable, Mapping, Optional
 
-__all__ = ["InstalledDistribution", "InstalledEntryPoint", "scan"]
+__all__ = ["InstalledDistribution", "InstalledEntryPoint", "load_reference", "scan"]
 
 _SUFFIXES = (".dist-info", ".egg-info")
 _SEPARATORS = re.compile(r"[-_.]+")
@@ -52,15 +52,20 @@ class InstalledEntryPoint:
 
     def load(self) -> Any:
         """Import the module named by ``value`` and return the attribute after its ``:``."""
-        reference = self.value.partition("[")[0]
-        module_name, _, attribute = reference.partition(":")
-        target: Any = importlib.import_module(module_name.strip())
-        for part in attribute.strip().split(".") if attribute.strip() else ():
-            target = getattr(target, part)
-        return target
+        return load_reference(self.value)
 
     def __repr__(self) -> str:
         return f"InstalledEntryPoint({self.name!r}, {self.value!r}, group={self.group!r}, dist={self.dist!r})"
+
+
+def load_reference(value: str) -> Any:
+    """The object an entry-point value (``module:attribute``, extras ignored) names, imported."""
+    reference = value.partition("[")[0]
+    module_name, _, attribute = reference.partition(":")
+    target: Any = importlib.import_module(module_name.strip())
+    for part in attribute.strip().split(".") if attribute.strip() else ():
+        target = getattr(target, part)
+    return target
 
 
 def scan(groups: Iterable[str]) -> Optional[dict[str, list[InstalledEntryPoint]]]:

@@ -87,7 +87,12 @@ def load_config(source: Source) -> dict[str, Any]:
     if not isinstance(stores, Mapping) or not stores:
         raise ConfigError("field 'stores' must be a mapping of store names to definitions")
     for name, definition in stores.items():
-        _check_definition(str(name), definition, stores)
+        if not isinstance(name, str):
+            raise ConfigError(
+                f"store name {name!r} is read by YAML as {type(name).__name__}, not as a string: "
+                'quote it as written (e.g. "2024": or "on":)'
+            )
+        _check_definition(name, definition, stores)
     main = data.get("main")
     if main is not None and not (isinstance(main, str) and (main in stores or _substituted(main))):
         raise _no_store_for_main(main, stores)
@@ -95,7 +100,7 @@ def load_config(source: Source) -> dict[str, Any]:
 
 
 def _no_store_for_main(main: Any, stores: Mapping[str, Any]) -> ConfigError:
-    return ConfigError(f"field 'main': {main!r} names no store (stores: {', '.join(map(str, stores))})")
+    return ConfigError(f"field 'main': {main!r} names no store (stores: {', '.join(stores)})")
 
 
 def _substituted(value: str) -> bool:
@@ -238,7 +243,7 @@ def _build_order(stores: Mapping[str, Any], root: str, base_of: Callable[[str], 
             return
         if name in path:
             cycle = " -> ".join([*path[path.index(name) :], name])
-            raise ConfigError(f"Recursive store definition found -- {name} ({cycle})")
+            raise ConfigError(f"Recursive store definition found -- {name} mentioned multiple times ({cycle})")
         path.append(name)
         base = base_of(name)
         if base is not None:
@@ -437,6 +442,7 @@ def load_store(
     config = load_config(source)
     stores = config["stores"]
     registry = registry or default_registry()
+    registry.check_plugins()
     substitute = _Substituter(os.environ if environ is None else environ, registry.resolvers)
     if name is None:
         main = config.get("main")
@@ -446,6 +452,6 @@ def load_store(
         if name not in stores:
             raise _no_store_for_main(main if name == main else f"{main} -> {name}", stores)
     elif name not in stores:
-        raise ConfigError(f"no store named {name!r} (stores: {', '.join(map(str, stores))})")
+        raise ConfigError(f"no store named {name!r} (stores: {', '.join(stores)})")
     plan = _plan(stores, name, registry, substitute)
     return _construct(plan, registry)

@@ -6,8 +6,9 @@ import os
 from typing import Any, Optional, Union
 
 from storage.config import load_store
+from storage.errors import ConfigError
 
-__all__ = ["StoreFactory"]
+__all__ = ["ConfigError", "StoreFactory"]
 
 
 class StoreFactory:

@@ -11,9 +11,9 @@ given), pluggy is never imported. ``hookspec``, ``hookimpl`` and ``HookSpecs`` l
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import threading
-import warnings
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence, Union
 
@@ -54,7 +54,7 @@ _DISTRIBUTION_TYPES = {
     "storage-zip": ["ZipStore"],
     "storage-s3": ["BucketStore"],
     "storage-utils": [
-        "IdentityStore", "ReadonlyStore", "WriteonlyStore", "MirroringStore", "FanoutStore",
+        "IdentityStore", "ReadonlyStore", "WriteonlyStore", "MirroringStore", "AsyncFanoutStore",
         "CachingStore", "NotifyingStore", "LoggingStore", "ExceptionLoggingStore",
         "TransformingStore", "TextEncodingStore", "GzipStore", "BufferStore", "Base64Store",
         "JsonStore", "KeyTransformingStore", "KeyValidatingStore", "RegexValidatingStore",
@@ -64,15 +64,23 @@ _DISTRIBUTION_TYPES = {
     ],
 }
 
-#: First-party type name -> the distribution that provides it (for install hints).
+#: First-party type name -> the distribution that provides it (for install hints). Each name of
+#: ``_DISTRIBUTION_TYPES`` stands for itself and its ``Async`` twin, unless it is async already.
 FIRST_PARTY_TYPES: Mapping[str, str] = MappingProxyType(
     {
         name: dist
         for dist, names in _DISTRIBUTION_TYPES.items()
         for base in names
-        for name in (base, f"Async{base}")
+        for name in ((base,) if base.startswith("Async") else (base, f"Async{base}"))
     }
 )
+
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def _normalized(distribution: str) -> str:
+    """A distribution name as packaging compares it (``Storage_Utils`` is ``storage-utils``)."""
+    return _SEPARATORS.sub("-", distribution).lower()
 
 
 _HOOK_NAMES = ("HookSpecs", "hookimpl", "hookspec")
@@ -142,16 +150,61 @@ def import_store_class(reference: str, what: str = "type") -> type:
             target = getattr(target, part)
         except AttributeError:
             raise ConfigError(f"{what} {reference!r}: {module_name!r} has no attribute {attribute!r}") from None
-    if not (isinstance(target, type) and issubclass(target, (ObjectStore, AsyncObjectStore))):
+    cls = _as_store_class(target)
+    if cls is None:
         raise ConfigError(
             f"{what} {reference!r} is not an ObjectStore or AsyncObjectStore subclass"
         )
-    return target
+    return cls
+
+
+def _as_store_class(target: Any) -> Optional[type]:
+    """``target`` if it is an ObjectStore or AsyncObjectStore subclass, else None."""
+    if isinstance(target, type) and issubclass(target, (ObjectStore, AsyncObjectStore)):
+        return target
+    return None
+
+
+def _checked_loader(info: TypeInfo, load: Callable[[], Any]) -> Callable[[], type]:
+    """``load``, with a failure or anything but a store class a ``ConfigError`` naming ``info``'s distribution."""
+
+    def checked() -> type:
+        try:
+            loaded = load()
+        except Exception as err:
+            origin = f"{info.distribution} {info.version}".rstrip()
+            raise ConfigError(
+                f"type {info.name!r} from {origin} failed to import ({info.value}): {type(err).__name__}: {err}"
+            ) from err
+        cls = _as_store_class(loaded)
+        if cls is None:
+            raise ConfigError(f"type {info.name!r} from {info.distribution} ({info.value}) is not a store class")
+        return cls
+
+    return checked
+
+
+def _reference_of(target: Any) -> str:
+    """``module:QualifiedName`` of a class (or function), else its repr."""
+    module, qualname = getattr(target, "__module__", None), getattr(target, "__qualname__", None)
+    if isinstance(module, str) and isinstance(qualname, str):
+        return f"{module}:{qualname}"
+    return repr(target)
 
 
 class _Contribution(NamedTuple):
     info: TypeInfo
     load: Callable[[], type]
+
+
+class _HookPlugin(NamedTuple):
+    """A loaded hook plugin: the object, its name in the plugin manager, what messages call it, who provides it."""
+
+    plugin: Any
+    name: str
+    label: str
+    distribution: str
+    version: str
 
 
 class Registry:
@@ -168,7 +221,7 @@ class Registry:
         self._types: Optional[dict[str, list[_Contribution]]] = None
         self._loaded: dict[str, type] = {}
         self._manager: Optional[pluggy.PluginManager] = None
-        self._hook_plugin_list: Optional[list[tuple[Any, str]]] = None
+        self._hook_plugin_list: Optional[list[_HookPlugin]] = None
         self._installed: Optional[Mapping[str, Sequence[EntryPoint]]] = None
         self._plugin_failures: list[str] = []
 
@@ -204,44 +257,38 @@ class Registry:
                     seen.add((entry_point.name, entry_point.value, dist))
                     info = TypeInfo(entry_point.name, entry_point.value, dist, version)
                     types.setdefault(entry_point.name, []).append(
-                        _Contribution(info, self._entry_point_loader(entry_point, info))
+                        _Contribution(info, _checked_loader(info, entry_point.load))
                     )
                 self._types = types
             return self._types
 
-    @staticmethod
-    def _entry_point_loader(entry_point: EntryPoint, info: TypeInfo) -> Callable[[], type]:
-        def load() -> type:
-            try:
-                loaded = entry_point.load()
-            except Exception as err:
-                raise ConfigError(
-                    f"type {info.name!r} from {info.distribution} {info.version} failed to import "
-                    f"({info.value}): {type(err).__name__}: {err}"
-                ) from err
-            if not (isinstance(loaded, type) and issubclass(loaded, (ObjectStore, AsyncObjectStore))):
-                raise ConfigError(
-                    f"type {info.name!r} from {info.distribution} ({info.value}) is not a store class"
-                )
-            return loaded
-
-        return load
-
     def _hook_contributions(self) -> dict[str, list[_Contribution]]:
+        """The types ``storage_register_types`` implementations contribute, each with its plugin's distribution."""
         found: dict[str, list[_Contribution]] = {}
+        hooks = self._hooks()
+        if hooks is not None:
+            owners = {p.name: (p.distribution, p.version) for p in self._loaded_hook_plugins()}
+            for implementation in reversed(hooks.storage_register_types.get_hookimpls()):
+                owner = owners.get(implementation.plugin_name, ("hook plugin", ""))
+                offered = {"register": self._type_registrar(owner, found)}
+                implementation.function(**{arg: offered[arg] for arg in implementation.argnames})
+        return found
+
+    @staticmethod
+    def _type_registrar(
+        owner: tuple[str, str], found: dict[str, list[_Contribution]]
+    ) -> Callable[[str, Union[type, str]], None]:
+        """The ``register`` given to a ``storage_register_types`` of ``owner`` (distribution, version)."""
 
         def register(name: str, target: Union[type, str]) -> None:
             if isinstance(target, str):
-                value, load = target, (lambda: import_store_class(target))
+                value, load = target, (lambda: _discovery.load_reference(target))
             else:
-                value, load = f"{target.__module__}:{target.__qualname__}", (lambda: target)
-            info = TypeInfo(name, value, "hook plugin", "", source="storage_register_types")
-            found.setdefault(name, []).append(_Contribution(info, load))
+                value, load = _reference_of(target), (lambda: target)
+            info = TypeInfo(name, value, *owner, source="storage_register_types")
+            found.setdefault(name, []).append(_Contribution(info, _checked_loader(info, load)))
 
-        hooks = self._hooks()
-        if hooks is not None:
-            hooks.storage_register_types(register=register)
-        return found
+        return register
 
     def types(self) -> Mapping[str, TypeInfo]:
         """Read-only view of every installed type, without importing any store module.
@@ -268,9 +315,7 @@ class Registry:
         with self._lock:
             if name in self._loaded:
                 return self._loaded[name]
-        contributions = self._contributions().get(name)
-        if not contributions:
-            contributions = self._hook_contributions().get(name) or []
+        contributions = self._merged().get(name)
         if not contributions:
             raise ConfigError(self._unknown_type_message(name))
         if len(contributions) > 1:
@@ -282,10 +327,16 @@ class Registry:
         return cls
 
     def _unknown_type_message(self, name: str) -> str:
-        installed = sorted(self._merged())
+        merged = self._merged()
+        installed = sorted(merged)
         parts = [f"unknown store type {name!r}"]
         dist = FIRST_PARTY_TYPES.get(name)
-        if dist:
+        versions = {
+            _normalized(c.info.distribution): c.info.version for contributions in merged.values() for c in contributions
+        }
+        if dist and _normalized(dist) in versions:
+            parts = [f"type {name} is not in the installed {dist} {versions[_normalized(dist)]}".rstrip()]
+        elif dist:
             parts = [f"type {name} is provided by {dist}: pip install {dist}"]
         else:
             import difflib
@@ -308,11 +359,20 @@ class Registry:
 
                 manager = pluggy.PluginManager("storage")
                 manager.add_hookspecs(HookSpecs)
-                for plugin, name in self._loaded_hook_plugins():
-                    manager.register(plugin, name=name)
-                manager.check_pending()
+                hook_plugins = self._loaded_hook_plugins()
+                try:
+                    for hook_plugin in hook_plugins:
+                        manager.register(hook_plugin.plugin, name=hook_plugin.name)
+                    manager.check_pending()
+                except pluggy.PluginValidationError as err:
+                    owner = next(p for p in hook_plugins if p.plugin is err.plugin)
+                    raise ConfigError(f"{owner.label} is invalid: {err}") from err
                 self._manager = manager
             return self._manager
+
+    def check_plugins(self) -> None:
+        """Load the hook plugins; one that is invalid (a misspelt hook) is a ``ConfigError`` naming it."""
+        self._hooks()
 
     def _hooks(self) -> Any:
         """The manager's hook relay, or ``None`` when there is no hook plugin (pluggy stays unimported)."""
@@ -321,29 +381,33 @@ class Registry:
                 return None
             return self.plugin_manager().hook
 
-    def _loaded_hook_plugins(self) -> list[tuple[Any, str]]:
+    def _loaded_hook_plugins(self) -> list[_HookPlugin]:
         with self._lock:
             if self._hook_plugin_list is None:
                 self._hook_plugin_list = list(self._hook_plugins())
             return self._hook_plugin_list
 
-    def _hook_plugins(self) -> Iterable[tuple[Any, str]]:
+    def _hook_plugins(self) -> Iterable[_HookPlugin]:
         if self.plugins is not None:
-            return [(plugin, f"plugin-{index}") for index, plugin in enumerate(self.plugins)]
+            return [
+                _HookPlugin(plugin, f"plugin-{index}", f"hook plugin {index}", "hook plugin", "")
+                for index, plugin in enumerate(self.plugins)
+            ]
         loaded = []
         known: dict[int, tuple[str, str]] = {}
         for entry_point in self._installed_entry_points(PLUGINS_GROUP):
             dist, version = _distribution_of(entry_point, known)
+            label = f"hook plugin {entry_point.name!r} from {dist} {version}".rstrip()
             try:
-                loaded.append((entry_point.load(), f"{dist}:{entry_point.name}"))
+                loaded.append(_HookPlugin(entry_point.load(), f"{dist}:{entry_point.name}", label, dist, version))
             except Exception as err:
-                message = f"plugin {entry_point.name!r} from {dist} {version} failed to import: {err}"
-                self._plugin_failures.append(message)
-                warnings.warn(message, RuntimeWarning, stacklevel=2)
+                self._plugin_failures.append(
+                    f"{label} failed to import ({entry_point.value}): {type(err).__name__}: {err}; skipped"
+                )
         return loaded
 
     def plugin_failures(self) -> list[str]:
-        """Messages for hook plugins that failed to import (they were skipped)."""
+        """One line for each hook plugin that failed to import (it was skipped), naming its distribution."""
         self._loaded_hook_plugins()
         return list(self._plugin_failures)
 

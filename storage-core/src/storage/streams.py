@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Awaitable, BinaryIO, Callable, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, BinaryIO, Callable, Optional
 
 from storage.validation import RESERVED_SEGMENT_PREFIX
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 __all__ = [
     "AsyncBufferedWriter",
@@ -86,6 +89,15 @@ class TempFileWriter(DiscardOnError, io.FileIO):
     def __init__(self, fd: int, commit: Callable[[], None], discard: Callable[[], None]) -> None:
         super().__init__(fd, "wb", closefd=False)
         self._endings: Optional[tuple[Callable[[], None], Callable[[], None]]] = (commit, discard)
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        """Write all of ``data`` (the system may take less per call); return its length."""
+        view = memoryview(data).cast("B")
+        size = view.nbytes
+        fd = self.fileno()
+        while view:
+            view = view[os.write(fd, view) :]
+        return size
 
     def close(self) -> None:
         """Store the object (once) and close."""

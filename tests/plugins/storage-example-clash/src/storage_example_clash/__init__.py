@@ -1,1 +1,1 @@
-"""A plugin that clashes with storage-example and ships a broken type."""
+"""A plugin that clashes with storage-example, ships a broken type, and has hooks that misbehave on demand."""
