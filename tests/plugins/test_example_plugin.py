@@ -218,3 +218,19 @@ def test_a_hook_plugin_that_fails_to_import_is_recorded_not_warned() -> None:
         "hook plugin 'clash' from storage-example-clash 1.0.0 failed to import (storage_example_clash.hooks): "
         "RuntimeError: storage-example-clash hooks are broken on purpose; skipped"
     ])
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_command_line_warns_of_a_broken_hook_plugin_in_one_line(tmp_path: Path, quiet: bool) -> None:
+    config = tmp_path / "storage.yaml"
+    config.write_text("stores:\n  d:\n    type: DictStore\nmain: d\n")
+    env = {**os.environ, "STORAGE_EXAMPLE_CLASH_HOOKS": "broken"}
+    command = [sys.executable, "-m", "storage", "--config", str(config), *(["--quiet"] if quiet else []), "ls", "d:"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    warnings = result.stderr.splitlines()
+    if quiet:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and warnings[0].startswith("storage: warning: hook plugin ")
+        assert "storage-example-clash" in warnings[0] and "broken on purpose" in warnings[0]

@@ -42,6 +42,14 @@ def _fail(message: str, code: int, debug: bool) -> int:
     return code
 
 
+def _warn_of_plugin_failures() -> None:
+    """One line on stderr for each hook plugin that failed to import (and was skipped)."""
+    from storage.plugins import default_registry
+
+    for failure in default_registry().plugin_failures():
+        sys.stderr.write(f"storage: warning: {one_line(failure)}\n")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``storage`` with ``argv`` (default: the process's arguments); return the exit status."""
     args = build_parser().parse_args(argv)
@@ -55,6 +63,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             finally:
                 if args.metrics:
                     print_metrics(session.built(), sys.stderr)
+                if not args.quiet:
+                    _warn_of_plugin_failures()
         sys.stdout.flush()
         return code
     except BrokenPipeError:
