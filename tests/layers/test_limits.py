@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from tests.layers._support import GateStore
 
-from storage.aioutils import AsyncConcurrencyLimitStore
-from storage.errors import ConfigError
+from storage.aioutils import AsyncConcurrencyLimitStore, AsyncTimeoutStore
+from storage.bridge import SyncBackedAsyncStore
+from storage.errors import ConfigError, StoreUnavailable
 from storage.object import AsyncDictStore, DictStore
 from storage.utils import ConcurrencyLimitStore
 
@@ -117,3 +118,63 @@ def test_async_rename_under_a_limit_of_one_does_not_deadlock() -> None:
         return sorted([key async for key in store.keys()])
 
     assert asyncio.run(scenario()) == ["a", "c"]
+
+
+async def _until(condition: Any) -> None:
+    """Wait (up to 10 s) until ``condition()`` is true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not condition():
+        assert loop.time() < deadline, "condition not met within 10 s"
+        await asyncio.sleep(0.001)
+
+
+def _run_then_open(scenario: Any, inner: GateStore) -> None:
+    """Run ``scenario``, opening ``inner``'s gate at its end, so no worker thread stays blocked."""
+
+    async def run() -> None:
+        try:
+            await scenario
+        finally:
+            inner.gate.set()
+
+    asyncio.run(run())
+
+
+def test_async_a_slot_is_held_until_a_cancelled_threads_operation_ends() -> None:
+    inner = GateStore()
+    inner.put("k", b"v")
+    store = AsyncConcurrencyLimitStore(SyncBackedAsyncStore(inner), 1)
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(store.get("k"))
+        await _until(lambda: inner.active == 1)
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(first, 10)
+        second = asyncio.ensure_future(store.get("k"))
+        await asyncio.sleep(0.05)
+        assert inner.active == 1 and not second.done()
+        inner.gate.set()
+        assert await asyncio.wait_for(second, 10) == b"v"
+
+    _run_then_open(scenario(), inner)
+    assert inner.peak == 1
+
+
+def test_async_a_slot_is_held_until_a_timed_out_threads_operation_ends() -> None:
+    inner = GateStore()
+    inner.put("k", b"v")
+    limited = AsyncConcurrencyLimitStore(SyncBackedAsyncStore(inner), 1)
+    store = AsyncTimeoutStore(limited, 0.05)
+
+    async def scenario() -> None:
+        for _ in range(2):
+            with pytest.raises(StoreUnavailable):
+                await store.get("k")
+        assert inner.active == 1
+        inner.gate.set()
+        assert await asyncio.wait_for(limited.get("k"), 10) == b"v"
+
+    _run_then_open(scenario(), inner)
+    assert inner.peak == 1

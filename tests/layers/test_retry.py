@@ -74,11 +74,14 @@ def test_each_retry_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     inner = FlakyStore(StoreUnavailable("down"), failures=1)
     store, _ = _retrying(inner, backoff=0)
     with caplog.at_level(logging.WARNING, logger="storage.retry"):
-        store.delete_many(["gone"])
-    [record] = caplog.records
+        store.delete("gone")
+        inner.failures = 1
+        store.delete_many(["gone", "other"])
+    record, batch = caplog.records
     assert record.levelno == logging.WARNING
     assert "RetryStore" in record.getMessage() and "delete 'gone'" in record.getMessage()
     assert "attempt 1 of 3" in record.getMessage()
+    assert batch.getMessage().startswith("RetryStore: delete_many failed (attempt 1 of 3: PartialFailure")
 
 
 class _BreaksMidListing(DictStore):

@@ -148,3 +148,59 @@ def test_async_timeout_cancels_the_interrupted_coroutine() -> None:
 
     asyncio.run(scenario())
     assert inner.cancelled
+
+
+class CancelsItsCaller(AsyncDictStore):
+    """An async store whose ``get`` cancels ``caller`` and ends in the same step, with a result."""
+
+    caller: asyncio.Future[Any]
+
+    async def get(self, key: str) -> Any:
+        self.caller.cancel()
+        return b"v"
+
+
+def test_async_a_caller_cancelled_as_its_call_ends_is_cancelled() -> None:
+    inner = CancelsItsCaller()
+    store = AsyncTimeoutStore(inner, 30)
+
+    async def scenario() -> None:
+        async def caller() -> str:
+            await store.get("k")
+            return "ran on after its cancellation"
+
+        task = asyncio.ensure_future(caller())
+        inner.caller = task
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+
+    asyncio.run(scenario())
+
+
+def test_async_a_cancelled_caller_cancels_the_call_and_waits_for_it() -> None:
+    inner = StuckStore()
+    store = AsyncTimeoutStore(inner, 30)
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(store.get("k"))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+        assert inner.cancelled
+
+    asyncio.run(scenario())
+
+
+def test_async_a_call_that_ignores_its_deadline_answers() -> None:
+    class Stubborn(AsyncDictStore):
+        async def get(self, key: str) -> Any:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                pass
+            return b"late"
+
+    store = AsyncTimeoutStore(Stubborn(), 0.01)
+    assert asyncio.run(store.get("k")) == b"late"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, AsyncIterator, Awaitable, Callable, Optional, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Optional, TypeVar
 
+from storage._base import Items
 from storage.metadata import ListResult, ObjectInfo
 from storage.streams import AsyncFileAdapter
+from storage.utils._guarded import reusable
 from storage.wrapper import AsyncStoreWrapper, passes_values
 
 __all__ = ["AsyncGuardedStore"]
@@ -17,7 +19,9 @@ T = TypeVar("T")
 class AsyncGuardedStore(AsyncStoreWrapper):
     """Forwards ``get``, ``put``, ``exists``, ``delete`` and each step of ``keys`` through ``_guard``.
 
-    ``_guard`` gets a function making the call's awaitable, so it can make it again (retries).
+    A batch (``get_many``, ``put_many``, ``delete_many``) goes to the wrapped store whole, as
+    one guarded call, as in ``storage.utils.GuardedStore``. ``_guard`` gets a function making
+    the call's awaitable, so it can make it again (retries).
     """
 
     async def _guard(self, operation: str, key: Optional[str], call: Callable[[], Awaitable[T]]) -> T:
@@ -54,6 +58,24 @@ class AsyncGuardedStore(AsyncStoreWrapper):
         await self._check("keys")
         async for key in self._steps(prefix):
             yield key
+
+    async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The wrapped store's ``get_many``, as one guarded call."""
+        await self._check("get_many")
+        wanted = list(keys)
+        return await self._guard("get_many", None, lambda: self.store.get_many(wanted))
+
+    async def put_many(self, items: Items) -> None:
+        """The wrapped store's ``put_many``, as one guarded call."""
+        await self._check("put_many")
+        batch = reusable(items)
+        await self._guard("put_many", None, lambda: self.store.put_many(batch))
+
+    async def delete_many(self, keys: Iterable[str]) -> None:
+        """The wrapped store's ``delete_many``, as one guarded call."""
+        await self._check("delete_many")
+        doomed = list(keys)
+        await self._guard("delete_many", None, lambda: self.store.delete_many(doomed))
 
     async def stat(self, key: str) -> ObjectInfo:
         """The wrapped store's ``stat`` (native where it can be), guarded."""

@@ -19,9 +19,14 @@ T = TypeVar("T")
 class AsyncConcurrencyLimitStore(LimitRules, AsyncGuardedStore):
     """Lets at most ``max_concurrency`` operations run at once; the other tasks wait their turn.
 
-    The limit is an ``asyncio.Semaphore`` shared by every task using this store instance, made
-    on first use in each event loop (a store used from several loops has the limit in each). A
-    ``keys()`` listing takes a slot for each step.
+    The limit is shared by every task using this store instance, in each event loop (a store
+    used from several loops has the limit in each). A ``keys()`` listing takes a slot for each
+    step; a batch (``get_many``, ``put_many``, ``delete_many``) takes one slot.
+
+    An operation keeps its slot until it has really ended: a caller that is cancelled or times
+    out while its operation runs gets ``CancelledError`` at once, and the operation runs on to
+    its end (the work of a thread-backed store, which cannot be stopped, counts towards the
+    limit until it is done).
     """
 
     _transient_attrs: ClassVar[tuple[str, ...]] = ("_semaphores", "_semaphores_lock")
@@ -43,5 +48,14 @@ class AsyncConcurrencyLimitStore(LimitRules, AsyncGuardedStore):
             return semaphore
 
     async def _guard(self, operation: str, key: Optional[str], call: Callable[[], Awaitable[T]]) -> T:
-        async with self._semaphore():
-            return await call()
+        semaphore = self._semaphore()
+        await semaphore.acquire()
+        return await asyncio.shield(_holding(semaphore, call))
+
+
+async def _holding(semaphore: asyncio.Semaphore, call: Callable[[], Awaitable[T]]) -> T:
+    """Await ``call()``, then give back the slot of ``semaphore`` it holds."""
+    try:
+        return await call()
+    finally:
+        semaphore.release()

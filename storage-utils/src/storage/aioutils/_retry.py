@@ -17,10 +17,10 @@ class AsyncRetryStore(RetryRules, AsyncGuardedStore):
     """Retries ``get``, ``put``, ``exists``, ``delete`` and ``keys`` on retryable errors.
 
     The rules of ``storage.utils.RetryStore``: only retryable errors, exponential backoff with
-    full jitter, a WARNING per retry on ``storage.retry``, ``keys()`` only until its first key;
-    a ``delete`` whose retry finds no object is done, a retried ``put(if_absent=True)`` finding an
-    object raises ``AlreadyExists``, ``rename`` is not retried. ``sleep`` (a class attribute,
-    replaceable per instance) is a coroutine function.
+    full jitter, a WARNING per retry on ``storage.retry``, ``keys()`` only until its first key,
+    a batch whole; a ``delete`` whose retry finds no object is done, a retried
+    ``put(if_absent=True)`` finding an object raises ``AlreadyExists``, ``rename`` is not
+    retried. ``sleep`` (a class attribute, replaceable per instance) is a coroutine function.
     """
 
     sleep: Callable[[float], Awaitable[Any]] = staticmethod(asyncio.sleep)

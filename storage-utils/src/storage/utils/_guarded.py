@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, BinaryIO, Callable, Iterator, Optional, TypeVar
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, TypeVar
 
+from storage._base import Items
 from storage.metadata import ListResult, ObjectInfo
 from storage.wrapper import StoreWrapper, passes_values
 
-__all__ = ["GuardedStore"]
+__all__ = ["GuardedStore", "reusable"]
 
 T = TypeVar("T")
 _END: Any = object()
 
 
+def reusable(items: Items) -> Items:
+    """``items`` (a mapping or ``(key, value)`` pairs) as a batch that can be sent more than once."""
+    return items if isinstance(items, Mapping) else list(items)
+
+
 class GuardedStore(StoreWrapper):
     """Forwards ``get``, ``put``, ``exists``, ``delete`` and each step of ``keys`` through ``_guard``.
 
-    The retry, timeout and concurrency-limit layers differ only in their ``_guard``.
+    A batch (``get_many``, ``put_many``, ``delete_many``) goes to the wrapped store whole, as
+    one guarded call: one deadline, one slot, one unit to retry, and the wrapped store's own
+    batch (SQLite's one transaction) kept. The retry, timeout and concurrency-limit layers
+    differ only in their ``_guard``.
     """
 
     def _guard(self, operation: str, key: Optional[str], call: Callable[[], T]) -> T:
@@ -53,6 +62,24 @@ class GuardedStore(StoreWrapper):
         """The wrapped store's keys, each step (starting, fetching the next key) guarded."""
         self._check("keys")
         return self._keys(prefix)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The wrapped store's ``get_many``, as one guarded call."""
+        self._check("get_many")
+        wanted = list(keys)
+        return self._guard("get_many", None, lambda: self.store.get_many(wanted))
+
+    def put_many(self, items: Items) -> None:
+        """The wrapped store's ``put_many``, as one guarded call."""
+        self._check("put_many")
+        batch = reusable(items)
+        self._guard("put_many", None, lambda: self.store.put_many(batch))
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """The wrapped store's ``delete_many``, as one guarded call."""
+        self._check("delete_many")
+        doomed = list(keys)
+        self._guard("delete_many", None, lambda: self.store.delete_many(doomed))
 
     def stat(self, key: str) -> ObjectInfo:
         """The wrapped store's ``stat`` (native where it can be), guarded."""

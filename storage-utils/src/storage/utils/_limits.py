@@ -18,7 +18,8 @@ class ConcurrencyLimitStore(LimitRules, GuardedStore):
 
     The limit is one ``threading.BoundedSemaphore`` shared by every thread using this store
     instance. A ``keys()`` listing takes a slot for each step (fetching the next key), so a
-    listing left unfinished never holds one.
+    listing left unfinished never holds one; a batch (``get_many``, ``put_many``,
+    ``delete_many``) takes one slot.
     """
 
     _transient_attrs: ClassVar[tuple[str, ...]] = ("_slots",)

@@ -24,7 +24,8 @@ class RetryStore(RetryRules, GuardedStore):
     ``min(max_delay, backoff * 2 ** (n - 1))`` seconds, or with ``jitter`` a random time up to
     that. Each retry is logged at WARNING on the ``storage.retry`` logger, naming the store, the
     operation, the key and the attempt. ``keys()`` is retried only until its first key arrives;
-    a listing that fails later raises.
+    a listing that fails later raises. A batch (``get_many``, ``put_many``, ``delete_many``) is
+    retried whole.
 
     A try that failed with a retryable error (a timeout) may still have done its work, so:
     ``put`` and ``copy`` are retried (a repeated full replacement leaves the same result); a

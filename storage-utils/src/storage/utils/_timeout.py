@@ -24,8 +24,9 @@ class TimeoutStore(TimeoutRules, GuardedStore):
     and may still complete** (a put may land, a delete may happen, after the caller got the
     error). A put never leaves a partial object, because every first-party store writes all or
     nothing: readers see the old object (or none) until the new one is complete. Each step of a
-    ``keys()`` listing has its own deadline. The worker threads (``max_workers``) are shared by
-    the callers of this store; time spent waiting for one counts towards the deadline.
+    ``keys()`` listing, and each batch (``get_many``, ``put_many``, ``delete_many``), has one
+    deadline. The worker threads (``max_workers``) are shared by the callers of this store;
+    time spent waiting for one counts towards the deadline.
     """
 
     #: Worker threads per store.
