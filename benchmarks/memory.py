@@ -55,6 +55,8 @@ def _layers() -> list[tuple[str, Callable[[Any], Any], float, tuple[str, ...]]]:
         ("ReadonlyStore", utils.ReadonlyStore, 150, ("get",)),
         ("MetricsStore", utils.MetricsStore, 150, ("get", "put")),
         ("RetryStore", utils.RetryStore, 150, ("get", "put")),
+        ("ConcurrencyLimitStore(4)", lambda store: utils.ConcurrencyLimitStore(store, 4), 150, ("get", "put")),
+        ("TimeoutStore(30)", lambda store: utils.TimeoutStore(store, 30), 150, ("get",)),
     ]
 
 
