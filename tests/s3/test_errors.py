@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -170,15 +171,24 @@ class _SlowDown(BaseHTTPRequestHandler):
         """Keep the test output quiet."""
 
 
-@pytest.fixture
-def throttling_endpoint() -> Iterator[tuple[str, type[_SlowDown]]]:
-    handler = type("SlowDownCounter", (_SlowDown,), {"hits": 0})
+@contextlib.contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on a free port of 127.0.0.1 (in a thread) for the block; yield its URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def throttling_endpoint() -> Iterator[tuple[str, type[_SlowDown]]]:
+    handler = type("SlowDownCounter", (_SlowDown,), {"hits": 0})
+    with _serving(handler) as url:
+        yield url, handler
 
 
 def test_throttling_is_retried_then_unavailable(
@@ -265,12 +275,8 @@ class _BreakingOff(BaseHTTPRequestHandler):
 @pytest.fixture
 def breaking_endpoint() -> Iterator[tuple[str, type[_BreakingOff]]]:
     handler = type("BreakingOffRecorder", (_BreakingOff,), {"agents": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    server.shutdown()
-    server.server_close()
+    with _serving(handler) as url:
+        yield url, handler
 
 
 def test_answers_breaking_off_are_unavailable(
