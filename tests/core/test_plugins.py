@@ -182,9 +182,12 @@ def test_a_first_party_type_missing_from_its_installed_distribution_is_no_instal
         registry.load("ZipStore")
     message = "type ZipStore is not in the installed storage-zip 0.0.9; installed types: AsyncZipStore"
     assert str(caught.value) == message
+    utils = InstalledDistribution("storage_utils", "0.1.0")
+    fanout = InstalledEntryPoint("AsyncFanoutStore", "storage.aioutils:AsyncFanoutStore", GROUP, utils)
     with pytest.raises(ConfigError) as caught:
-        Registry(entry_points=None, plugins=[]).load("FanoutStore")
+        Registry(entry_points=[fanout], plugins=[]).load("FanoutStore")
     assert str(caught.value).startswith("unknown store type 'FanoutStore'; did you mean 'AsyncFanoutStore'?")
+    assert "pip install" not in str(caught.value)
 
 
 def test_misspelt_hook_fails_loudly() -> None:
