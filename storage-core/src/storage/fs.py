@@ -23,7 +23,7 @@ from storage.errors import (
     UnsupportedOperation,
 )
 from storage.metadata import ListResult, ObjectInfo, check_range, utc_from_timestamp
-from storage.streams import TempFileWriter
+from storage.streams import TempFileWriter, write_all
 from storage.validation import (
     RESERVED_SEGMENT_PREFIX,
     _path_key_problem,
@@ -191,7 +191,7 @@ class FilesystemStore(ObjectStore):
         payload = data if data.__class__ is bytes else check_bytes(data, self.store_name, key)
         fd, temp_path, created = self._create_temp(path, key, "put")
         try:
-            self._write_all(fd, payload)
+            write_all(fd, payload)
         except BaseException as err:
             self._abandon(temp_path, created, fd)
             if isinstance(err, OSError):
@@ -309,15 +309,6 @@ class FilesystemStore(ObjectStore):
             raise
         return top
 
-    @staticmethod
-    def _write_all(fd: int, data: Union[bytes, memoryview]) -> None:
-        """Write all of ``data`` (a byte view or bytes); a short write is continued from where it stopped."""
-        written = os.write(fd, data)
-        if written < len(data):
-            view = memoryview(data)[written:]
-            while view:
-                view = view[os.write(fd, view) :]
-
     # Deleting -----------------------------------------------------------------------------
 
     def delete(self, key: str) -> None:
@@ -415,7 +406,7 @@ class FilesystemStore(ObjectStore):
             try:
                 chunk = os.read(reader, _CHUNK)
                 while chunk:
-                    self._write_all(fd, chunk)
+                    write_all(fd, chunk)
                     chunk = os.read(reader, _CHUNK)
             except BaseException as err:
                 self._abandon(temp_path, created, fd)

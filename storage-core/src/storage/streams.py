@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import TYPE_CHECKING, Any, Awaitable, BinaryIO, Callable, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, BinaryIO, Callable, Optional, Union
 
 from storage.validation import RESERVED_SEGMENT_PREFIX
 
@@ -25,6 +25,7 @@ __all__ = [
     "TempFileWriter",
     "call_inline",
     "spooled_writer",
+    "write_all",
 ]
 
 
@@ -78,6 +79,15 @@ class BufferedObjectWriter(DiscardOnError, io.BytesIO):
         super().close()
 
 
+def write_all(fd: int, data: Union[bytes, memoryview]) -> None:
+    """Write all of ``data`` to ``fd``; a short write (the system may take less per call) is continued."""
+    written = os.write(fd, data)
+    if written < len(data):
+        view = memoryview(data)[written:]
+        while view:
+            view = view[os.write(fd, view) :]
+
+
 class TempFileWriter(DiscardOnError, io.FileIO):
     """A writer of the temporary file open as ``fd``: ``close()`` stores it (``commit``), ``discard()`` drops it.
 
@@ -93,11 +103,8 @@ class TempFileWriter(DiscardOnError, io.FileIO):
     def write(self, data: ReadableBuffer, /) -> int:
         """Write all of ``data`` (the system may take less per call); return its length."""
         view = memoryview(data).cast("B")
-        size = view.nbytes
-        fd = self.fileno()
-        while view:
-            view = view[os.write(fd, view) :]
-        return size
+        write_all(self.fileno(), view)
+        return view.nbytes
 
     def close(self) -> None:
         """Store the object (once) and close."""
