@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from storage import aioutils, utils
 from storage.errors import (
@@ -189,6 +193,42 @@ def test_url_encoding_store() -> None:
     store.put("a b/c?d", b"v")
     assert list(base.objects) == ["a%20b/c%3Fd"]
     assert list(store.keys()) == ["a b/c?d"]
+
+
+#: Keys of any text, with the characters that matter to the mappings (``/``, ``%``, spaces) likely.
+_ANY_KEYS = st.text(alphabet=st.one_of(st.sampled_from("/%aZ9_.-~ ?é"), st.characters()), min_size=1)
+
+
+@given(_ANY_KEYS)
+def test_url_encoding_stores_each_segment_quoted(key: str) -> None:
+    mapping = utils.UrlEncodingKeyTransformer()
+    try:
+        expected = "/".join(quote(part, safe="") for part in key.split("/"))
+    except UnicodeEncodeError:
+        return
+    assert mapping.transform_key(key) == expected
+    assert mapping.reverse_transform_key(expected) == key
+
+
+@given(_ANY_KEYS)
+def test_url_encoding_refuses_stored_keys_it_did_not_make(stored: str) -> None:
+    mapping = utils.UrlEncodingKeyTransformer()
+    try:
+        key = mapping.reverse_transform_key(stored)
+    except ValueError:
+        return
+    assert mapping.transform_key(key) == stored
+
+
+@given(_ANY_KEYS)
+def test_hash_prefix_stores_under_the_keys_sha256(key: str) -> None:
+    mapping = utils.HashPrefixKeyTransformer(hash_length=5, separator="__")
+    try:
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    except UnicodeEncodeError:
+        return
+    assert mapping.transform_key(key) == digest[:5] + "__" + key
+    assert mapping.reverse_transform_key(digest[:5] + "__" + key) == key
 
 
 @pytest.mark.parametrize("store", [

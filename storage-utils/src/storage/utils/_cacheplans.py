@@ -66,7 +66,7 @@ class CacheIndex:
     @property
     def bounded(self) -> bool:
         """True if entries expire or are evicted (then only indexed entries are served)."""
-        return any(value is not None for value in (self.max_items, self.max_bytes, self.ttl))
+        return self.max_items is not None or self.max_bytes is not None or self.ttl is not None
 
     def servable(self, key: str) -> bool:
         """True if the cache may answer for ``key`` (and mark it recently used)."""

@@ -45,22 +45,34 @@ class KeyTransformingStore(KeyMapping, StoreWrapper):
     @passes_values
     def get(self, key: str) -> Any:
         """Return the object at the mapped key."""
-        return super().get(self._map(key, "get"))
+        stored = self._map(key, "get")
+        if self._state != OPEN:
+            self._ensure_open("get")
+        return self.store.get(stored)
 
     @passes_values
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` at the mapped key."""
-        super().put(self._map(key, "put"), data, if_absent=if_absent)
+        stored = self._map(key, "put")
+        if self._state != OPEN:
+            self._ensure_open("put")
+        self.store.put(stored, data, if_absent=if_absent)
 
     @passes_values
     def exists(self, key: str) -> bool:
         """Return whether the mapped key holds an object."""
-        return super().exists(self._map(key, "exists"))
+        stored = self._map(key, "exists")
+        if self._state != OPEN:
+            self._ensure_open("exists")
+        return self.store.exists(stored)
 
     @passes_values
     def delete(self, key: str) -> None:
         """Remove the object at the mapped key."""
-        super().delete(self._map(key, "delete"))
+        stored = self._map(key, "delete")
+        if self._state != OPEN:
+            self._ensure_open("delete")
+        self.store.delete(stored)
 
     @passes_values
     def keys(self, prefix: str = "") -> Iterator[str]:

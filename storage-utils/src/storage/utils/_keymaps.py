@@ -9,8 +9,8 @@ narrow the listing, as with hashes); results are still filtered by ``listed_key`
 
 from __future__ import annotations
 
-import hashlib
 import re
+from hashlib import sha256
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 from urllib.parse import quote, unquote, urlparse
 
@@ -29,6 +29,9 @@ __all__ = [
     "map_key",
     "validate_http_url_key",
 ]
+
+#: Whether a key holds only what ``quote`` never encodes (ASCII letters, digits, ``_.-~``) and ``/``.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
 
 #: A route of ``RegexRoutingStore``: a pattern and a transformer (a str means a prefix, None none).
 Route = Sequence[Any]
@@ -154,11 +157,11 @@ class HashPrefixKeyTransformer(KeyTransformer):
         self.separator = separator
 
     def _hash(self, key: str) -> str:
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[: self.hash_length]
+        return sha256(key.encode()).hexdigest()[: self.hash_length]
 
     def transform_key(self, key: str) -> str:
         """Prepend the key's hash and the separator."""
-        return self._hash(key) + self.separator + key
+        return sha256(key.encode()).hexdigest()[: self.hash_length] + self.separator + key
 
     def reverse_transform_key(self, key: str) -> str:
         """Strip hash and separator; keys whose hash does not match are not ours."""
@@ -180,12 +183,14 @@ class UrlEncodingKeyTransformer(KeyTransformer):
     """Percent-encodes each ``/``-separated segment, so any text maps onto safe names."""
 
     def transform_key(self, key: str) -> str:
-        """Encode every segment."""
-        return "/".join(quote(part, safe="") for part in key.split("/"))
+        """Encode every segment (keys of unreserved characters and ``/`` only stay as they are)."""
+        if _UNRESERVED(key):
+            return key
+        return quote(key, safe="/")
 
     def reverse_transform_key(self, key: str) -> str:
         """Decode every segment; keys that are not our encoding are not ours."""
-        decoded = "/".join(unquote(part, errors="strict") for part in key.split("/"))
+        decoded = key if "%" not in key else unquote(key, errors="strict")
         if self.transform_key(decoded) != key:
             raise ValueError(f"{key!r} is not a URL-encoded key")
         return decoded
@@ -248,16 +253,20 @@ class RoutingKeyTransformer(KeyTransformer):
         return f"{type(self).__name__}({[(r.pattern, t) for r, t in self.routes]!r})"
 
 
-def map_key(transformer: KeyTransformer, key: Any, store: str, operation: str) -> str:
-    """The stored key for ``key``: ``InvalidKey`` if it is not a key, ``KeyRejected`` if refused."""
-    check_key(key, store, operation)
+def map_key(transformer: KeyTransformer, key: Any, store: Any, operation: str) -> str:
+    """The stored key for ``key``: ``InvalidKey`` if it is not a key, ``KeyRejected`` if refused.
+
+    ``store`` is the layer asking; its ``store_name`` is read only to name an error.
+    """
+    if key.__class__ is not str or not key:
+        check_key(key, store.store_name, operation)
     try:
         return transformer.transform_key(key)
     except StoreError:
         raise
     except (KeyError, ValueError) as err:
         reason = err.args[0] if err.args else "key refused"
-        raise KeyRejected(str(reason), store=store, operation=operation, key=key) from err
+        raise KeyRejected(str(reason), store=store.store_name, operation=operation, key=key) from err
 
 
 def listed_key(transformer: KeyTransformer, stored: str, prefix: str) -> Optional[str]:

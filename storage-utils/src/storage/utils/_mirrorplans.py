@@ -59,6 +59,11 @@ class MirrorLogic:
         if not children:
             return
         results = yield [Call(child, operation, (key, *args), options) for child in children]
+        for result in results:
+            if isinstance(result, BaseException):
+                break
+        else:
+            return
         names = self.names()[skip:]
         failed = {name: r for name, r in zip(names, results) if isinstance(r, BaseException)}
         if operation in _NEEDS_KEY:

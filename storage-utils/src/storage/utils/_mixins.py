@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, NoReturn, Optional
 
-from storage.errors import InvalidKey, UnsupportedOperation
+from storage.errors import IntegrityError, InvalidKey, InvalidValue, StoreError, UnsupportedOperation
 from storage.metadata import ListResult
 from storage.utils._keymaps import KeyTransformer, listed_key, map_key
-from storage.utils._transforms import DataTransformer, decode, encode
+from storage.utils._transforms import DECODE_ERRORS, DataTransformer
 from storage.validation import check_key
 
 __all__ = ["KeyMapping", "ValueMapping", "check_pair", "check_prefix", "refuse"]
@@ -61,10 +61,25 @@ class ValueMapping:
         return self.transformer.reverse_transform(data)
 
     def _encode(self, key: str, data: Any) -> Any:
-        return encode(self.transformer, data, self.store_name, key)
+        """``transform(data)``; a value the transformer cannot take is ``InvalidValue``."""
+        try:
+            return self.transformer.transform(data)
+        except StoreError:
+            raise
+        except (TypeError, ValueError) as err:
+            raise InvalidValue(str(err), store=self.store_name, operation="put", key=key) from err
 
     def _decode(self, key: str, data: Any) -> Any:
-        return decode(self.transformer, data, self.store_name, key)
+        """``reverse_transform(data)``; data the transformer cannot decode is ``IntegrityError``."""
+        try:
+            return self.transformer.reverse_transform(data)
+        except StoreError:
+            raise
+        except DECODE_ERRORS as err:
+            raise IntegrityError(
+                f"stored data cannot be decoded by {self.transformer!r}: {err}",
+                store=self.store_name, operation="get", key=key,
+            ) from err
 
     def repr_args(self) -> str:
         """The transformer's settings (the transformer itself for a plain TransformingStore)."""
@@ -96,7 +111,7 @@ class KeyMapping:
         return self.key_transformer.reverse_transform_key(key)
 
     def _map(self, key: Any, operation: str) -> str:
-        return map_key(self.key_transformer, key, self.store_name, operation)
+        return map_key(self.key_transformer, key, self, operation)
 
     def _stored_key(self, key: Any, operation: str) -> str:
         """The mapped key, for the operations the wrapper forwards (``stat``, ``copy``, ...)."""

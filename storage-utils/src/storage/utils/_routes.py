@@ -90,6 +90,10 @@ class RouteTable:
         self.default = None if default is None else wrap(default)
         if not self.routes and self.default is None:
             raise ConfigError("a routing store needs at least one route or a default")
+        #: Each route's matching function (``match`` of an anchored glob, else ``search``) and store.
+        self._matchers = [
+            (route.regex.match if match == "glob" else route.regex.search, route.store) for route in self.routes
+        ]
 
     def _route(self, pattern: Any, store: Any) -> _Route:
         if not isinstance(pattern, str):
@@ -102,10 +106,9 @@ class RouteTable:
 
     def owner(self, key: str) -> Optional[Any]:
         """The store that holds ``key``: the first matching route's, else the default (or None)."""
-        for route in self.routes:
-            matched = route.regex.match(key) if self.match == "glob" else route.regex.search(key)
-            if matched:
-                return route.store
+        for matches, store in self._matchers:
+            if matches(key):
+                return store
         return self.default
 
     def targets(self) -> list[tuple[str, Any]]:
@@ -157,7 +160,9 @@ class RoutingRules:
         )
 
     def _target(self, key: Any, operation: str) -> Any:
-        store = self.table.owner(check_key(key, self.store_name, operation))
+        if key.__class__ is not str or not key:
+            check_key(key, self.store_name, operation)
+        store = self.table.owner(key)
         if store is None:
             raise InvalidKey("no route matches the key and there is no default", store=self.store_name,
                              operation=operation, key=key)

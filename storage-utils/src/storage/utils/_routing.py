@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO, Iterator, Mapping, Optional
 
+from storage._lifecycle import OPEN
 from storage.metadata import ObjectInfo
 from storage.utils._routes import RouteTable, RoutingRules
 from storage.wrapper import MultiStoreWrapper, as_store
@@ -27,22 +28,26 @@ class RoutingStore(RoutingRules, MultiStoreWrapper):
 
     def get(self, key: str) -> Any:
         """Return the object from the key's store."""
-        self._check("get")
+        if self._state != OPEN:
+            self._ensure_open("get")
         return self._target(key, "get").get(key)
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` in the key's store."""
-        self._check("put")
+        if self._state != OPEN:
+            self._ensure_open("put")
         self._target(key, "put").put(key, data, if_absent=if_absent)
 
     def exists(self, key: str) -> bool:
         """Return whether the key's store holds it."""
-        self._check("exists")
+        if self._state != OPEN:
+            self._ensure_open("exists")
         return bool(self._target(key, "exists").exists(key))
 
     def delete(self, key: str) -> None:
         """Remove ``key`` from its store."""
-        self._check("delete")
+        if self._state != OPEN:
+            self._ensure_open("delete")
         self._target(key, "delete").delete(key)
 
     def stat(self, key: str) -> ObjectInfo:

@@ -9,7 +9,7 @@ ones, so every decision a decorator or a copy makes is written once for both twi
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Generator, List, Mapping, Optional, TypeVar, Union
 
 __all__ = ["Call", "Plan", "arun", "run"]
@@ -17,39 +17,33 @@ __all__ = ["Call", "Plan", "arun", "run"]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Call:
-    """``store.method(*args)``, to be made by a driver."""
+#: The keywords of a call that has none.
+_NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
 
-    store: Any
-    method: str
-    args: tuple[Any, ...] = ()
-    options: Mapping[str, Any] = field(default_factory=dict)
+
+class Call:
+    """``store.method(*args, **options)``, to be made by a driver."""
+
+    __slots__ = ("args", "method", "options", "store")
+
+    def __init__(
+        self, store: Any, method: str, args: tuple[Any, ...] = (), options: Mapping[str, Any] = _NO_OPTIONS
+    ) -> None:
+        self.store = store
+        self.method = method
+        self.args = args
+        self.options = options
+
+    def __repr__(self) -> str:
+        return f"Call({self.store!r}, {self.method!r}, {self.args!r}, {dict(self.options)!r})"
 
 
 Step = Union[Call, List[Call]]
 Plan = Generator[Step, Any, T]
 
 
-def _advance(plan: Plan[Any], sent: Any, error: Optional[Exception]) -> tuple[bool, Any]:
-    """Resume ``plan``; return ``(True, value)`` when it finished, else ``(False, next step)``."""
-    try:
-        return False, (plan.throw(error) if error is not None else plan.send(sent))
-    except StopIteration as stop:
-        return True, stop.value
-
-
 def _one(call: Call) -> Any:
     return getattr(call.store, call.method)(*call.args, **call.options)
-
-
-def _perform(step: Step) -> tuple[Any, Optional[Exception]]:
-    try:
-        if isinstance(step, list):
-            return [_settled(call) for call in step], None
-        return _one(step), None
-    except Exception as err:
-        return None, err
 
 
 def _settled(call: Call) -> Any:
@@ -61,12 +55,29 @@ def _settled(call: Call) -> Any:
 
 def run(plan: Plan[T]) -> T:
     """Drive ``plan`` over sync stores and return its value."""
-    outcome: tuple[Any, Optional[Exception]] = (None, None)
+    sent: Any = None
+    error: Optional[Exception] = None
     while True:
-        done, step = _advance(plan, *outcome)
-        if done:
-            return step  # type: ignore[no-any-return]
-        outcome = _perform(step)
+        try:
+            step = plan.send(sent) if error is None else plan.throw(error)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        error = None
+        try:
+            if step.__class__ is list:
+                sent = [_settled(call) for call in step]  # type: ignore[union-attr]
+            else:
+                sent = getattr(step.store, step.method)(*step.args, **step.options)  # type: ignore[union-attr]
+        except Exception as err:
+            sent, error = None, err
+
+
+def _advance(plan: Plan[Any], sent: Any, error: Optional[Exception]) -> tuple[bool, Any]:
+    """Resume ``plan``; return ``(True, value)`` when it finished, else ``(False, next step)``."""
+    try:
+        return False, (plan.throw(error) if error is not None else plan.send(sent))
+    except StopIteration as stop:
+        return True, stop.value
 
 
 async def _aperform(step: Step) -> tuple[Any, Optional[Exception]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from storage._lifecycle import OPEN
 from storage.utils._flavours import Base64, Buffer, Gzip, Json, TextEncoding
 from storage.utils._mixins import ValueMapping
 from storage.utils._transforms import DataTransformer
@@ -22,12 +23,16 @@ class TransformingStore(ValueMapping, StoreWrapper):
     @same_for_every_key
     def get(self, key: str) -> Any:
         """Return the decoded object at ``key``."""
-        return self._decode(key, super().get(key))
+        if self._state != OPEN:
+            self._ensure_open("get")
+        return self._decode(key, self.store.get(key))
 
     @same_for_every_key
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store the encoded ``data`` at ``key``."""
-        super().put(key, self._encode(key, data), if_absent=if_absent)
+        if self._state != OPEN:
+            self._ensure_open("put")
+        self.store.put(key, self._encode(key, data), if_absent=if_absent)
 
 
 class TextEncodingStore(TextEncoding, TransformingStore):

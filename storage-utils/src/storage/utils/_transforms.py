@@ -1,8 +1,8 @@
 """Value encoders shared by the sync and async transforming stores; no I/O here.
 
 A ``DataTransformer`` turns the value a caller puts into the value stored below
-(``transform``) and back (``reverse_transform``). ``encode`` and ``decode`` call them at the
-store boundary and turn their failures into typed errors naming the store and the key.
+(``transform``) and back (``reverse_transform``); ``storage.utils._mixins.ValueMapping`` calls
+them at the store boundary and turns their failures into typed errors naming the store and the key.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import zlib
 from typing import Any, ClassVar
 
-from storage.errors import ConfigError, IntegrityError, InvalidValue, StoreError
+from storage.errors import ConfigError
 
 __all__ = [
     "Base64Transformer",
@@ -24,13 +24,12 @@ __all__ = [
     "GzipTransformer",
     "JsonTransformer",
     "TextEncodingTransformer",
-    "decode",
-    "encode",
+    "DECODE_ERRORS",
 ]
 
 #: What a failing ``reverse_transform`` may raise on data it cannot decode (binascii.Error,
 #: UnicodeDecodeError and JSONDecodeError are ValueErrors; BadGzipFile is an OSError).
-_DECODE_ERRORS = (ValueError, TypeError, OSError, EOFError, zlib.error)
+DECODE_ERRORS = (ValueError, TypeError, OSError, EOFError, zlib.error)
 
 
 def _check_encoding(encoding: str) -> str:
@@ -146,26 +145,3 @@ class JsonTransformer(TextEncodingTransformer):
     def reverse_transform(self, data: Any) -> Any:
         """Parse the stored JSON."""
         return json.loads(bytes(data).decode(self.encoding))
-
-
-def encode(transformer: DataTransformer, data: Any, store: str, key: str) -> Any:
-    """``transformer.transform(data)``; a value it cannot take is ``InvalidValue``."""
-    try:
-        return transformer.transform(data)
-    except StoreError:
-        raise
-    except (TypeError, ValueError) as err:
-        raise InvalidValue(str(err), store=store, operation="put", key=key) from err
-
-
-def decode(transformer: DataTransformer, data: Any, store: str, key: str) -> Any:
-    """``transformer.reverse_transform(data)``; data it cannot decode is ``IntegrityError``."""
-    try:
-        return transformer.reverse_transform(data)
-    except StoreError:
-        raise
-    except _DECODE_ERRORS as err:
-        raise IntegrityError(
-            f"stored data cannot be decoded by {transformer!r}: {err}", store=store, operation="get", key=key
-        ) from err
-
