@@ -17,6 +17,7 @@ from benchmarks.harness import Comparison
 #: Group name -> module; each module has ``run(context) -> list[Comparison]``.
 GROUPS = {
     "memory": "benchmarks.memory",
+    "layers": "benchmarks.layerwork",
     "filesystem": "benchmarks.filesystem",
     "sqlite": "benchmarks.sqlite",
     "zip": "benchmarks.zipstore",

@@ -79,7 +79,8 @@ class Target:
         if self.kind == "throughput":
             return f">= {self.limit:g}x throughput"
         if self.kind == "added_ns":
-            return f"<= {self.limit:g} ns added" + (" per layer" if self.layers > 1 else "")
+            over = f" over {self.against}" if self.against else ""
+            return f"<= {self.limit:g} ns added" + (" per layer" if self.layers > 1 else "") + over
         return f"<= {self.limit:g} MiB"
 
     def show(self, figure: float) -> str:

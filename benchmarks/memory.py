@@ -1,4 +1,7 @@
-"""Memory: DictStore against dict operations, and what each decorator layer adds over DictStore."""
+"""Memory: DictStore against dict operations, and what each pass-through decorator layer adds over DictStore.
+
+Layers that map keys or values, or call two stores, are measured in ``benchmarks.layerwork``.
+"""
 
 from __future__ import annotations
 
@@ -53,6 +56,7 @@ def _layers() -> list[tuple[str, Callable[[Any], Any], float, tuple[str, ...]]]:
         ),
         ("NotifyingStore (no handler)", utils.NotifyingStore, 150, ("put",)),
         ("ReadonlyStore", utils.ReadonlyStore, 150, ("get",)),
+        ("WriteonlyStore", utils.WriteonlyStore, 150, ("put",)),
         ("MetricsStore", utils.MetricsStore, 150, ("get", "put")),
         ("RetryStore", utils.RetryStore, 150, ("get", "put")),
         ("ConcurrencyLimitStore(4)", lambda store: utils.ConcurrencyLimitStore(store, 4), 150, ("get", "put")),

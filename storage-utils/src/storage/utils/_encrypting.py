@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from storage._lifecycle import OPEN
 from storage.utils._sealing import EncryptionRules
 from storage.wrapper import StoreWrapper
 
@@ -30,8 +31,13 @@ class EncryptingStore(EncryptionRules, StoreWrapper):
 
     def get(self, key: str) -> bytes:
         """Return the decrypted object at ``key``."""
-        return self._unseal(key, super().get(key))
+        if self._state != OPEN:
+            self._ensure_open("get")
+        return self._unseal(key, self.store.get(key))
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` (bytes-like) encrypted at ``key``."""
-        super().put(key, self._seal(key, data), if_absent=if_absent)
+        sealed = self._seal(key, data)
+        if self._state != OPEN:
+            self._ensure_open("put")
+        self.store.put(key, sealed, if_absent=if_absent)

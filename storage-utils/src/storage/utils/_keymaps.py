@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from hashlib import sha256
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
-from urllib.parse import quote, unquote, urlparse
+from urllib.parse import unquote, urlparse
 
 from storage.errors import ConfigError, KeyRejected, StoreError
 from storage.validation import check_key
@@ -30,8 +30,12 @@ __all__ = [
     "validate_http_url_key",
 ]
 
-#: Whether a key holds only what ``quote`` never encodes (ASCII letters, digits, ``_.-~``) and ``/``.
+#: What ``quote`` never encodes (ASCII letters, digits, ``_.-~``), and ``/``, kept between segments.
+_KEPT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/"
+#: Whether a key holds only kept characters.
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
+#: Each UTF-8 byte as ``quote(key, safe="/")`` writes it.
+_QUOTED_BYTE = [chr(byte) if chr(byte) in _KEPT else f"%{byte:02X}" for byte in range(256)].__getitem__
 
 #: A route of ``RegexRoutingStore``: a pattern and a transformer (a str means a prefix, None none).
 Route = Sequence[Any]
@@ -186,7 +190,7 @@ class UrlEncodingKeyTransformer(KeyTransformer):
         """Encode every segment (keys of unreserved characters and ``/`` only stay as they are)."""
         if _UNRESERVED(key):
             return key
-        return quote(key, safe="/")
+        return "".join(map(_QUOTED_BYTE, key.encode()))
 
     def reverse_transform_key(self, key: str) -> str:
         """Decode every segment; keys that are not our encoding are not ours."""

@@ -67,7 +67,7 @@ class ValueMapping:
         except StoreError:
             raise
         except (TypeError, ValueError) as err:
-            raise InvalidValue(str(err), store=self.store_name, operation="put", key=key) from err
+            raise self._unencodable(key, err) from err
 
     def _decode(self, key: str, data: Any) -> Any:
         """``reverse_transform(data)``; data the transformer cannot decode is ``IntegrityError``."""
@@ -76,10 +76,16 @@ class ValueMapping:
         except StoreError:
             raise
         except DECODE_ERRORS as err:
-            raise IntegrityError(
-                f"stored data cannot be decoded by {self.transformer!r}: {err}",
-                store=self.store_name, operation="get", key=key,
-            ) from err
+            raise self._undecodable(key, err) from err
+
+    def _unencodable(self, key: str, err: Exception) -> InvalidValue:
+        return InvalidValue(str(err), store=self.store_name, operation="put", key=key)
+
+    def _undecodable(self, key: str, err: Exception) -> IntegrityError:
+        return IntegrityError(
+            f"stored data cannot be decoded by {self.transformer!r}: {err}", store=self.store_name,
+            operation="get", key=key,
+        )
 
     def repr_args(self) -> str:
         """The transformer's settings (the transformer itself for a plain TransformingStore)."""

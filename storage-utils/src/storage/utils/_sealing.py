@@ -28,12 +28,22 @@ _HEADER = MAGIC + bytes([FORMAT_VERSION])
 _INSTALL = "EncryptingStore needs the 'cryptography' package: pip install 'storage-utils[crypto]'"
 
 
+#: Bytes a sealed object has beyond its value: header, nonce and tag.
+_SEALED_OVERHEAD = len(_HEADER) + NONCE_SIZE + TAG_SIZE
+_CIPHERTEXT_START = len(_HEADER) + NONCE_SIZE
+#: ``cryptography``'s failed-authentication error, once a cipher was made (nothing before).
+_INVALID_TAG: tuple[type[Exception], ...] = ()
+
+
 def _aesgcm(secret: bytes) -> Any:
     """An AESGCM cipher for ``secret``; ``ConfigError`` naming the extra without ``cryptography``."""
+    global _INVALID_TAG
     try:
+        from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     except ImportError as err:
         raise ConfigError(_INSTALL) from err
+    _INVALID_TAG = (InvalidTag,)
     return AESGCM(secret)
 
 
@@ -107,35 +117,36 @@ class EncryptionRules:
 
     def _seal(self, key: str, data: Any) -> bytes:
         """The stored form of ``data`` at ``key``."""
-        check_key(key, self.store_name, "put")
-        try:
-            plain = memoryview(data)
-        except TypeError as err:
-            raise InvalidValue(f"values are bytes-like, not {type(data).__name__}", store=self.store_name,
-                               operation="put", key=key) from err
+        if key.__class__ is not str or not key:
+            check_key(key, self.store_name, "put")
+        if data.__class__ is not bytes:
+            try:
+                data = memoryview(data).tobytes()
+            except TypeError as err:
+                raise InvalidValue(f"values are bytes-like, not {type(data).__name__}", store=self.store_name,
+                                   operation="put", key=key) from err
         nonce = os.urandom(NONCE_SIZE)
-        return _HEADER + nonce + bytes(self._aead().encrypt(nonce, plain.tobytes(), _HEADER + _aad(key)))
+        return _HEADER + nonce + self._aead().encrypt(nonce, data, _HEADER + key.encode("utf-8", "surrogatepass"))
 
     def _unseal(self, key: str, blob: Any) -> bytes:
         """The value of stored ``blob`` at ``key``; ``IntegrityError`` if it does not verify."""
         try:
-            data = memoryview(blob).tobytes()
+            data = blob if blob.__class__ is bytes else memoryview(blob).tobytes()
         except TypeError as err:
             raise self._corrupt(key, f"not an encrypted object (a {type(blob).__name__}, not bytes)") from err
-        if len(data) < len(_HEADER) + NONCE_SIZE + TAG_SIZE:
+        if len(data) < _SEALED_OVERHEAD:
             raise self._corrupt(key, "too short to be an encrypted object (truncated?)")
-        if data[: len(MAGIC)] != MAGIC:
-            raise self._corrupt(key, "not an encrypted object (bad magic)")
-        if data[len(MAGIC)] != FORMAT_VERSION:
+        if not data.startswith(_HEADER):
+            if not data.startswith(MAGIC):
+                raise self._corrupt(key, "not an encrypted object (bad magic)")
             raise self._corrupt(key, f"unknown format version {data[len(MAGIC)]}")
-        header, nonce = data[: len(_HEADER)], data[len(_HEADER) : len(_HEADER) + NONCE_SIZE]
+        cipher = self._aead()
         try:
-            from cryptography.exceptions import InvalidTag
-        except ImportError as err:
-            raise ConfigError(_INSTALL) from err
-        try:
-            return bytes(self._aead().decrypt(nonce, data[len(_HEADER) + NONCE_SIZE :], header + _aad(key)))
-        except InvalidTag as err:
+            return cipher.decrypt(  # type: ignore[no-any-return]
+                data[len(_HEADER) : _CIPHERTEXT_START], memoryview(data)[_CIPHERTEXT_START:],
+                _HEADER + key.encode("utf-8", "surrogatepass"),
+            )
+        except _INVALID_TAG as err:
             raise self._corrupt(key, "authentication failed: tampered, truncated, moved or wrong key") from err
 
     def _corrupt(self, key: str, why: str) -> IntegrityError:
@@ -144,7 +155,3 @@ class EncryptionRules:
     def repr_args(self) -> str:
         """Where the key comes from, never the key."""
         return self.key_source
-
-
-def _aad(key: str) -> bytes:
-    return key.encode("utf-8", "surrogatepass")

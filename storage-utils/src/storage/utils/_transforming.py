@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from storage._lifecycle import OPEN
+from storage.errors import StoreError
 from storage.utils._flavours import Base64, Buffer, Gzip, Json, TextEncoding
 from storage.utils._mixins import ValueMapping
-from storage.utils._transforms import DataTransformer
+from storage.utils._transforms import DECODE_ERRORS, DataTransformer
 from storage.wrapper import StoreWrapper, same_for_every_key
 
 __all__ = ["Base64Store", "BufferStore", "GzipStore", "JsonStore", "TextEncodingStore", "TransformingStore"]
@@ -25,14 +26,26 @@ class TransformingStore(ValueMapping, StoreWrapper):
         """Return the decoded object at ``key``."""
         if self._state != OPEN:
             self._ensure_open("get")
-        return self._decode(key, self.store.get(key))
+        data = self.store.get(key)
+        try:
+            return self.transformer.reverse_transform(data)
+        except StoreError:
+            raise
+        except DECODE_ERRORS as err:
+            raise self._undecodable(key, err) from err
 
     @same_for_every_key
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store the encoded ``data`` at ``key``."""
+        try:
+            stored = self.transformer.transform(data)
+        except StoreError:
+            raise
+        except (TypeError, ValueError) as err:
+            raise self._unencodable(key, err) from err
         if self._state != OPEN:
             self._ensure_open("put")
-        self.store.put(key, self._encode(key, data), if_absent=if_absent)
+        self.store.put(key, stored, if_absent=if_absent)
 
 
 class TextEncodingStore(TextEncoding, TransformingStore):

@@ -92,7 +92,7 @@ class GzipTransformer(DataTransformer):
         """Compress the bytes."""
         if isinstance(data, str):
             raise TypeError("values are bytes-like, not str")
-        return gzip.compress(memoryview(data), compresslevel=self.compresslevel, mtime=0)
+        return gzip.compress(data, compresslevel=self.compresslevel, mtime=0)
 
     def reverse_transform(self, data: Any) -> bytes:
         """Decompress the stored bytes."""
@@ -104,10 +104,13 @@ class BufferTransformer(DataTransformer):
 
     def transform(self, data: Any) -> bytes:
         """Read the buffer to its end."""
-        read = getattr(data, "read", None)
-        if read is None:
-            raise TypeError(f"values are readable buffers, not {type(data).__name__}")
+        try:
+            read = data.read
+        except AttributeError:
+            raise TypeError(f"values are readable buffers, not {type(data).__name__}") from None
         content = read()
+        if content.__class__ is bytes:
+            return content  # type: ignore[no-any-return]
         if isinstance(content, str):
             raise TypeError("the buffer is a text stream; open it in binary mode")
         return bytes(content)
@@ -126,7 +129,7 @@ class Base64Transformer(DataTransformer):
         """Encode the bytes as base64."""
         if isinstance(data, str):
             raise TypeError("values are bytes-like, not str")
-        return base64.b64encode(memoryview(data))
+        return base64.b64encode(data)
 
     def reverse_transform(self, data: Any) -> bytes:
         """Decode the stored base64."""
