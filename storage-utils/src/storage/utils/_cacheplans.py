@@ -70,10 +70,12 @@ class CacheIndex:
 
     def servable(self, key: str) -> bool:
         """True if the cache may answer for ``key`` (and mark it recently used)."""
+        if self.max_items is None and self.max_bytes is None and self.ttl is None:
+            return True
         with self._lock:
             entry = self.entries.get(key)
             if entry is None:
-                return not self.bounded
+                return False
             if self.ttl is not None and self.clock() - entry[1] >= self.ttl:
                 self._pop(key)
                 return False

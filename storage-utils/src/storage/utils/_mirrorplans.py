@@ -44,8 +44,10 @@ class MirrorLogic:
         the others are untouched); once it took the object, it is replicated unconditionally.
         """
         if not if_absent:
-            yield from self.write("put", key, data)
-            return
+            return self.write("put", key, data)
+        return self._put_if_absent(key, data)
+
+    def _put_if_absent(self, key: str, data: Any) -> Plan[None]:
         yield Call(self.children[0], "put", (key, data), {"if_absent": True})
         yield from self.write("put", key, data, skip=1)
 

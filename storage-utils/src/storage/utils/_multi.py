@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO, ClassVar, Iterator, Mapping, Optional, Sequence, cast
 
+from storage._lifecycle import OPEN
 from storage.metadata import ListResult, ObjectInfo
 from storage.object import ObjectStore
 from storage.utils import _cacheplans, _mirrorplans
@@ -16,6 +17,13 @@ from storage.validation import check_key
 from storage.wrapper import MultiStoreWrapper, as_store
 
 __all__ = ["CachingMixin", "CachingStore", "MirroringMixin", "MirroringStore"]
+
+
+def _key(store: Any, key: Any, operation: str) -> str:
+    """``key`` if it is a key, else ``InvalidKey`` naming ``store`` (named only then)."""
+    if key.__class__ is str and key:
+        return key  # type: ignore[no-any-return]
+    return check_key(key, store.store_name, operation)
 
 
 class CachingMixin:
@@ -72,13 +80,15 @@ class CachingStore(CachingMixin, MultiStoreWrapper):
 
     def get(self, key: str) -> Any:
         """Return the object, from the cache if it has it."""
-        self._check("get")
-        return run(self.logic.get(check_key(key, self.store_name, "get")))
+        if self._state != OPEN:
+            self._ensure_open("get")
+        return run(self.logic.get(_key(self, key, "get")))
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` in the main store, then in the cache."""
-        self._check("put")
-        run(self.logic.put(check_key(key, self.store_name, "put"), data, if_absent))
+        if self._state != OPEN:
+            self._ensure_open("put")
+        run(self.logic.put(_key(self, key, "put"), data, if_absent))
 
     def exists(self, key: str) -> bool:
         """Return whether the cache or the main store holds ``key``."""
@@ -161,8 +171,9 @@ class MirroringStore(MirroringMixin, MultiStoreWrapper):
 
     def get(self, key: str) -> Any:
         """Return the object from the first child that has it."""
-        self._check("get")
-        return run(self.logic.read("get", check_key(key, self.store_name, "get")))
+        if self._state != OPEN:
+            self._ensure_open("get")
+        return run(self.logic.read("get", _key(self, key, "get")))
 
     def exists(self, key: str) -> bool:
         """Return whether any child holds ``key``."""
@@ -171,8 +182,9 @@ class MirroringStore(MirroringMixin, MultiStoreWrapper):
 
     def put(self, key: str, data: Any, *, if_absent: bool = False) -> None:
         """Store ``data`` in every child."""
-        self._check("put")
-        run(self.logic.put(check_key(key, self.store_name, "put"), data, if_absent))
+        if self._state != OPEN:
+            self._ensure_open("put")
+        run(self.logic.put(_key(self, key, "put"), data, if_absent))
 
     def delete(self, key: str) -> None:
         """Delete ``key`` from every child that has it."""

@@ -9,7 +9,6 @@ ones, so every decision a decorator or a copy makes is written once for both twi
 from __future__ import annotations
 
 import asyncio
-from types import MappingProxyType
 from typing import Any, Generator, List, Mapping, Optional, TypeVar, Union
 
 __all__ = ["Call", "Plan", "arun", "run"]
@@ -18,7 +17,7 @@ T = TypeVar("T")
 
 
 #: The keywords of a call that has none.
-_NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
+_NO_OPTIONS: Mapping[str, Any] = {}
 
 
 class Call:
@@ -46,13 +45,6 @@ def _one(call: Call) -> Any:
     return getattr(call.store, call.method)(*call.args, **call.options)
 
 
-def _settled(call: Call) -> Any:
-    try:
-        return _one(call)
-    except Exception as err:
-        return err
-
-
 def run(plan: Plan[T]) -> T:
     """Drive ``plan`` over sync stores and return its value."""
     sent: Any = None
@@ -63,11 +55,16 @@ def run(plan: Plan[T]) -> T:
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         error = None
+        if step.__class__ is list:
+            sent = []
+            for call in step:  # type: ignore[union-attr]
+                try:
+                    sent.append(getattr(call.store, call.method)(*call.args, **call.options))
+                except Exception as err:
+                    sent.append(err)
+            continue
         try:
-            if step.__class__ is list:
-                sent = [_settled(call) for call in step]  # type: ignore[union-attr]
-            else:
-                sent = getattr(step.store, step.method)(*step.args, **step.options)  # type: ignore[union-attr]
+            sent = getattr(step.store, step.method)(*step.args, **step.options)  # type: ignore[union-attr]
         except Exception as err:
             sent, error = None, err
 
