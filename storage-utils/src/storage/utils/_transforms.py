@@ -140,10 +140,12 @@ class JsonTransformer(TextEncodingTransformer):
     """JSON-compatible values, stored as JSON text in ``encoding``."""
 
     cpu_bound = True
+    #: One encoder for every value (``json.dumps`` with options builds a new one per call).
+    _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
     def transform(self, data: Any) -> bytes:
         """Serialise the value as JSON."""
-        return json.dumps(data, ensure_ascii=False, allow_nan=False).encode(self.encoding)
+        return self._encoder.encode(data).encode(self.encoding)
 
     def reverse_transform(self, data: Any) -> Any:
         """Parse the stored JSON."""
