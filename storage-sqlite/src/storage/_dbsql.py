@@ -29,7 +29,9 @@ __all__ = [
     "RANGE_SQL",
     "RENAME_SQL",
     "SCHEMA",
+    "STAT_NO_META_SQL",
     "STAT_SQL",
+    "TABLES_SQL",
 ]
 
 _NOW = "(julianday('now') - 2440587.5) * 86400.0"
@@ -71,6 +73,13 @@ STAT_SQL = (
     "m.modified, m.etag FROM objects AS o "
     "LEFT JOIN objects_meta AS m ON m.key = o.key WHERE o.key = ?"
 )
+#: ``stat`` on a database without ``objects_meta`` (the seed's, opened read-only, which cannot add it).
+STAT_NO_META_SQL = (
+    "SELECT CASE typeof(data) WHEN 'text' THEN length(CAST(data AS BLOB)) ELSE length(data) END, NULL, NULL "
+    "FROM objects WHERE key = ?"
+)
+#: Which of the store's tables a database has: a read-only store checks, as it cannot create them.
+TABLES_SQL = "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('objects', 'objects_meta')"
 #: ``substr`` on a BLOB counts bytes from 1; only the range is handed to Python.
 RANGE_SQL = "SELECT substr(CAST(data AS BLOB), ?, ?) FROM objects WHERE key = ?"
 COPY_SQL = "INSERT OR REPLACE INTO objects (key, data) SELECT ?, data FROM objects WHERE key = ?"

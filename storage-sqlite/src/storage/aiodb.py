@@ -12,7 +12,7 @@ __all__ = ["AsyncSqliteStore"]
 
 
 class AsyncSqliteStore(SyncBackedAsyncStore):
-    """The asyncio twin of ``SqliteStore``, with the same arguments.
+    """The asyncio twin of ``SqliteStore``, with the same arguments (``read_only`` and ``immutable`` too).
 
     Every call runs on a single thread the store starts on first use and stops on ``close()``,
     so the event loop never waits for SQLite and no thread is started per call.
@@ -20,8 +20,10 @@ class AsyncSqliteStore(SyncBackedAsyncStore):
 
     _transient_attrs = ("_executor",)
 
-    def __init__(self, db_path: PathLike = MEMORY, timeout: float = 30.0) -> None:
-        super().__init__(SqliteStore(db_path, timeout=timeout))
+    def __init__(
+        self, db_path: PathLike = MEMORY, timeout: float = 30.0, read_only: bool = False, immutable: bool = False
+    ) -> None:
+        super().__init__(SqliteStore(db_path, timeout=timeout, read_only=read_only, immutable=immutable))
         self._executor: Optional[ThreadPoolExecutor] = None
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -4,12 +4,14 @@ The table is the seed's, so databases written by the seed open unchanged and sta
 side table ``objects_meta``, kept by triggers, adds modification times and etags (see ``_dbsql``).
 File databases run in WAL mode with a busy timeout, so several threads and processes can write
 one database at once. Every write is one transaction: ``put`` runs a lone statement, which SQLite
-commits on its own, and the other writes run in ``BEGIN IMMEDIATE`` ... ``COMMIT``.
+commits on its own, and the other writes run in ``BEGIN IMMEDIATE`` ... ``COMMIT``. A read-only
+store (``read_only=True``) opens an existing database through a ``mode=ro`` URI and changes nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 import threading
@@ -36,12 +38,15 @@ from storage._dbsql import (
     RANGE_SQL,
     RENAME_SQL,
     SCHEMA,
+    STAT_NO_META_SQL,
     STAT_SQL,
+    TABLES_SQL,
 )
-from storage._lifecycle import OPEN
+from storage._lifecycle import CLOSED, OPEN
 from storage.capabilities import Capabilities
 from storage.errors import (
     AlreadyExists,
+    ConfigError,
     IntegrityError,
     InvalidKey,
     ObjectNotFound,
@@ -49,6 +54,7 @@ from storage.errors import (
     StoreClosed,
     StoreError,
     StoreUnavailable,
+    UnsupportedOperation,
 )
 from storage.metadata import ListResult, ObjectInfo, check_range, utc_from_timestamp
 from storage.streams import spooled_writer
@@ -68,6 +74,16 @@ _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
 _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 _BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
+_READONLY_CODE = 8  # SQLITE_READONLY, whose extended codes say why SQLite may not write
+_CANNOT_WRITE = (
+    "this process may not write the database file or create SQLite's journal beside it; "
+    "pass read_only=True to open it for reading only"
+)
+_CANNOT_READ_WAL = (
+    "SQLite cannot create the shared-memory file (-shm) a reader of a WAL database needs beside it "
+    "(a read-only directory or mount); pass immutable=True if nothing changes the database while it "
+    "is open, or switch the database out of WAL first (PRAGMA journal_mode=DELETE)"
+)
 #: How SQLite words a second row for a key: ``put(if_absent=True)`` turns only this into ``AlreadyExists``.
 _KEY_TAKEN = "UNIQUE constraint failed: objects.key"
 
@@ -92,70 +108,122 @@ def _error_code(err: sqlite3.Error) -> Optional[int]:
     return None if code is None else code & 0xFF
 
 
+def _has_content(path: str) -> bool:
+    """True if a file exists at ``path`` and is not empty."""
+    try:
+        return os.stat(path).st_size > 0
+    except FileNotFoundError:
+        return False
+
+
 class SqliteStore(ObjectStore):
     """A store in a SQLite database file (or ``':memory:'``, private to this store until closed).
 
     ``timeout`` is how many seconds a write waits for another connection's write to finish.
-    The store opens on first use; it pickles its configuration and reopens in the new process.
-    One connection serves all threads, one operation at a time.
+    ``read_only=True`` opens an existing database for reading only: nothing is created or changed,
+    and every write raises ``UnsupportedOperation``. ``immutable=True`` (with ``read_only``) also
+    promises SQLite that nothing changes the file while the store is open, so it reads without
+    locks or side files: how a WAL database is read from a read-only directory or mount.
+    A database file this process cannot write is refused with ``PermissionDenied`` unless
+    ``read_only=True``. The store opens on first use; it pickles its configuration and reopens in
+    the new process. One connection serves all threads, one operation at a time.
     """
 
     CAPABILITIES = Capabilities(
         native_range=True, native_conditional_write=True, native_copy=True, native_metadata=True
     )
-    _transient_attrs = ("_connection", "_cursor", "_lock")
+    _transient_attrs = ("_connection", "_cursor", "_lock", "_stat_sql")
 
-    def __init__(self, db_path: PathLike = MEMORY, timeout: float = 30.0) -> None:
+    def __init__(
+        self, db_path: PathLike = MEMORY, timeout: float = 30.0, read_only: bool = False, immutable: bool = False
+    ) -> None:
         path = os.fspath(db_path)
+        for name, flag in (("read_only", read_only), ("immutable", immutable)):
+            if not isinstance(flag, bool):
+                raise ConfigError(f"{name} must be True or False, not {flag!r}")
+        if immutable and not read_only:
+            raise ConfigError("immutable=True is for read-only stores: pass read_only=True too")
+        if read_only and path == MEMORY:
+            raise ConfigError("read_only=True needs a database file (':memory:' starts empty)")
         self.db_path = path if path == MEMORY else os.path.abspath(path)
         self.timeout = float(timeout)
-        self._lock = threading.RLock()
-        self._connection: Optional[sqlite3.Connection] = None
-        #: The connection's cursor that ``put`` reuses, saving a cursor object per call.
-        self._cursor: Optional[sqlite3.Cursor] = None
+        self.read_only = read_only
+        self.immutable = immutable
+        self._reset()
 
     @property
     def store_name(self) -> str:
         """The name used for this store in messages."""
         return f"{type(self).__name__}({self.db_path})"
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this store can do: neither writing nor deleting when it is read-only."""
+        return self.CAPABILITIES.replace(write=False, delete=False) if self.read_only else self.CAPABILITIES
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.db_path!r})"
+        flags = "".join(f", {name}=True" for name in ("read_only", "immutable") if getattr(self, name))
+        return f"{type(self).__name__}({self.db_path!r}{flags})"
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
+        self._reset()
+
+    def _reset(self) -> None:
+        """Set the state that is never pickled: no connection yet."""
         self._lock = threading.RLock()
-        self._connection = None
-        self._cursor = None
+        self._connection: Optional[sqlite3.Connection] = None
+        #: The connection's cursor that ``put`` reuses, saving a cursor object per call (None if read-only).
+        self._cursor: Optional[sqlite3.Cursor] = None
+        #: ``stat``'s query: without the metadata join on a read-only database that lacks ``objects_meta``.
+        self._stat_sql = STAT_SQL
 
     # Lifecycle ----------------------------------------------------------------------------
 
     def _open(self) -> None:
         with self._lock:
-            try:
-                connection = sqlite3.connect(
-                    self.db_path, timeout=self.timeout, isolation_level=None, check_same_thread=False
-                )
-            except sqlite3.Error as err:
-                self._fail(err, "open")
-            deadline = time.monotonic() + self.timeout
-            while True:
-                try:
-                    self._prepare(connection)
-                    break
-                except sqlite3.OperationalError as err:
-                    # Several processes creating one new database can collide on the journal mode
-                    # switch, where SQLite reports "locked" without waiting: try again until the timeout.
-                    if "locked" in str(err) and time.monotonic() < deadline:
-                        time.sleep(0.02)
-                        continue
-                    connection.close()
-                    self._fail(err, "open")
-                except sqlite3.Error as err:
-                    connection.close()
-                    self._fail(err, "open")
+            connection = self._connect_read_only() if self.read_only else self._connect()
             self._connection = connection
-            self._cursor = connection.cursor()
+            self._cursor = None if self.read_only else connection.cursor()
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open the database for writing, creating it and its schema if needed."""
+        if self.db_path != MEMORY:
+            self._check_file_writable()
+        try:
+            connection = sqlite3.connect(
+                self.db_path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as err:
+            self._fail(err, "open")
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self._prepare(connection)
+                return connection
+            except sqlite3.OperationalError as err:
+                # Several processes creating one new database can collide on the journal mode
+                # switch, where SQLite reports "locked" without waiting: try again until the timeout.
+                if "locked" in str(err) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                connection.close()
+                self._fail_open(err, _CANNOT_WRITE)
+            except sqlite3.Error as err:
+                connection.close()
+                self._fail_open(err, _CANNOT_WRITE)
+
+    def _check_file_writable(self) -> None:
+        """Refuse a database file this process may not write, which SQLite would silently open read-only."""
+        try:
+            descriptor = os.open(self.db_path, os.O_RDWR)
+        except OSError as err:
+            if isinstance(err, PermissionError) or err.errno == errno.EROFS:
+                raise PermissionDenied(
+                    f"{err.strerror}: {_CANNOT_WRITE}", store=self.store_name, operation="open"
+                ) from err
+            return  # missing (SQLite creates it) or not a file: SQLite reports what it finds
+        os.close(descriptor)
 
     def _prepare(self, connection: sqlite3.Connection) -> None:
         """Switch a file database to WAL and create the schema (idempotent)."""
@@ -165,6 +233,53 @@ class SqliteStore(ObjectStore):
             connection.execute("PRAGMA synchronous = NORMAL")
         for statement in SCHEMA:
             connection.execute(statement)
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Open an existing store database read-only, creating and changing nothing."""
+        where: dict[str, Any] = {"store": self.store_name, "operation": "open"}
+        if not os.path.exists(self.db_path):
+            raise StoreError("the database file does not exist (a read-only store creates nothing)", **where)
+        if self.immutable and _has_content(self.db_path + "-wal"):
+            raise StoreError(
+                "a -wal file beside the database may hold changes that immutable=True would ignore: "
+                "open the database once with write access (or run PRAGMA wal_checkpoint(TRUNCATE)) first",
+                **where,
+            )
+        try:
+            connection = sqlite3.connect(
+                self._read_only_uri(), uri=True, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as err:
+            self._fail(err, "open")
+        try:
+            tables = {name for (name,) in connection.execute(TABLES_SQL)}
+        except sqlite3.Error as err:
+            connection.close()
+            self._fail_open(err, _CANNOT_READ_WAL)
+        if "objects" not in tables:
+            connection.close()
+            raise StoreError("the database has no 'objects' table (a read-only store creates nothing)", **where)
+        self._stat_sql = STAT_SQL if "objects_meta" in tables else STAT_NO_META_SQL
+        return connection
+
+    def _read_only_uri(self) -> str:
+        """The URI of the database opened read-only (and, if ``immutable``, without locks or side files)."""
+        return f"file:{quote(self.db_path)}?mode=ro" + ("&immutable=1" if self.immutable else "")
+
+    def _fail_open(self, err: sqlite3.Error, hint: str) -> NoReturn:
+        """Translate an error of ``open``; SQLite refusing to write gets ``hint`` on what to do."""
+        if _error_code(err) == _READONLY_CODE or "readonly" in str(err).lower():
+            raise PermissionDenied(f"{err}: {hint}", store=self.store_name, operation="open") from err
+        self._fail(err, "open")
+
+    def _refuse_write(self, operation: str, key: Any = None) -> NoReturn:
+        """Refuse a write on a read-only store (or, once it is closed, say that)."""
+        if self._state == CLOSED:
+            self._raise_closed(operation)
+        raise UnsupportedOperation(
+            "the database is open read-only (read_only=True)",
+            store=self.store_name, operation=operation, key=key if isinstance(key, str) else None,
+        )
 
     def _close(self) -> None:
         with self._lock:
@@ -282,11 +397,15 @@ class SqliteStore(ObjectStore):
         cannot encode it.
         """
         if key.__class__ is not str or not key or data.__class__ is not bytes or self._state != OPEN:
+            if self.read_only:
+                self._refuse_write("put", key)
             key, data = self._row(key, data, "put")
             self._ensure_open("put")
         with self._lock:
             cursor = self._cursor
-            if cursor is None:
+            if cursor is None:  # closed, or read-only (which keeps no cursor for put)
+                if self.read_only:
+                    self._refuse_write("put", key)
                 raise StoreClosed(store=self.store_name, operation="put")
             try:
                 cursor.execute(INSERT_SQL if if_absent else PUT_SQL, (key, data))
@@ -302,6 +421,8 @@ class SqliteStore(ObjectStore):
 
     def delete(self, key: str) -> None:
         """Remove the row of ``key``; ``ObjectNotFound`` if there is none."""
+        if self.read_only:
+            self._refuse_write("delete", key)
         key = self._check_key(key, "delete")
         with self._transaction("delete") as connection:
             deleted = connection.execute(DELETE_SQL, (key,)).rowcount
@@ -360,6 +481,8 @@ class SqliteStore(ObjectStore):
         Pairs of a non-empty ``str`` and ``bytes`` are bound as they are; a key SQLite cannot encode
         rolls the transaction back and is then reported as ``put`` reports it.
         """
+        if self.read_only:
+            self._refuse_write("put_many")
         rows = [
             (key, value)
             if key.__class__ is str and key and value.__class__ is bytes
@@ -376,6 +499,8 @@ class SqliteStore(ObjectStore):
 
     def delete_many(self, keys: Iterable[str]) -> None:
         """Remove every key that holds an object in one transaction; absent keys are skipped."""
+        if self.read_only:
+            self._refuse_write("delete_many")
         rows = [(self._check_key(key, "delete_many"),) for key in keys]
         with self._transaction("delete_many") as connection:
             connection.executemany(DELETE_SQL, rows)
@@ -385,11 +510,12 @@ class SqliteStore(ObjectStore):
     def stat(self, key: str) -> ObjectInfo:
         """Return the size (``length(data)``, without reading the data), time and etag of ``key``.
 
-        ``modified`` and ``etag`` are None for objects written before the database had ``objects_meta``.
+        ``modified`` and ``etag`` are None for objects written before the database had ``objects_meta``
+        (for every object of a seed's database opened read-only, which cannot add the table).
         """
         key = self._check_key(key, "stat")
         with self._session("stat", key) as connection:
-            row = connection.execute(STAT_SQL, (key,)).fetchone()
+            row = connection.execute(self._stat_sql, (key,)).fetchone()
         if row is None:
             raise ObjectNotFound(store=self.store_name, operation="stat", key=key)
         size, modified, etag = row
@@ -417,6 +543,8 @@ class SqliteStore(ObjectStore):
 
     def _write_from(self, statement: str, source: str, target: str, operation: str) -> None:
         """Run ``statement`` (target, source) in a transaction; ``ObjectNotFound`` if it changed no row."""
+        if self.read_only:
+            self._refuse_write(operation, source)
         source = self._check_key(source, operation)
         target = self._check_key(target, operation)
         with self._transaction(operation, key=source) as connection:
@@ -466,7 +594,7 @@ class SqliteStore(ObjectStore):
             self._ensure_open("open_read")
         try:
             connection = sqlite3.connect(
-                f"file:{quote(self.db_path)}?mode=ro", uri=True, timeout=self.timeout,
+                self._read_only_uri(), uri=True, timeout=self.timeout,
                 isolation_level=None, check_same_thread=False,
             )
         except sqlite3.Error as err:
@@ -494,8 +622,10 @@ class SqliteStore(ObjectStore):
         """Return a temporary file stored at ``key`` on ``close()``, in one transaction.
 
         With ``blobopen`` (Python 3.11+) the object is copied into the database in chunks; without
-        it, it is read into memory and ``put``.
+        it, it is read into memory and ``put``. A read-only store refuses at once, not on ``close()``.
         """
+        if self.read_only:
+            self._refuse_write("open_write", key)
         key = self._check_key(key, "open_write")
         if self._state != OPEN:
             self._ensure_open("open_write")
