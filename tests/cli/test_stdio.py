@@ -76,3 +76,32 @@ def test_a_command_not_reading_stdin_runs_with_it_closed(run: Run, env: dict[str
     run("put", "-", "files:k", input=b"data")
     result = storage_in_shell("<&-", "cat", "files:k", env=env, cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (0, b"data", b"")
+
+
+def run_into_a_closed_pipe(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, bytes]:
+    """Run ``python -m storage ARGS``, stdout buffered, into a pipe whose reader has exited; return (status, stderr)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        result = subprocess.run([sys.executable, "-m", "storage", *args], check=False, stdout=writer,
+                                stderr=subprocess.PIPE, env={**env, "PYTHONUNBUFFERED": ""}, cwd=cwd, timeout=120)
+    finally:
+        os.close(writer)
+    return result.returncode, result.stderr
+
+
+def test_an_error_after_output_a_closed_stdout_never_took_is_one_line_and_exit_1(
+    run: Run, env: dict[str, str], tmp_path: Path
+) -> None:
+    run("put", "-", "files:k", input=b"data")
+    status, stderr = run_into_a_closed_pipe(["cat", "files:k", "files:missing"], env, tmp_path)
+    assert status == 1
+    assert stderr.decode().splitlines() == [
+        f"storage: error: cat files:missing: FilesystemStore({tmp_path}/files): get 'missing': no such object"
+    ]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["ls", "--help"]])
+def test_help_into_a_closed_pipe_leaves_nothing_to_fail_at_exit(env: dict[str, str], tmp_path: Path,
+                                                                 args: list[str]) -> None:
+    assert run_into_a_closed_pipe(args, env, tmp_path) == (0, b"")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import traceback
+from argparse import Namespace
 from typing import Optional, Sequence
 
 from storage.cli._errors import (
@@ -19,20 +19,11 @@ from storage.cli._errors import (
 )
 from storage.cli._metrics import print_metrics
 from storage.cli._parser import build_parser
-from storage.cli._session import Session, stand_in_for_closed_stdio
+from storage.cli._session import Session
+from storage.cli._stdio import messages_on_stderr, reserve_standard_descriptors, silence, stand_in_for_closed_stdio
 from storage.errors import ConfigError, StoreError
 
 __all__ = ["main"]
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so that flushing it at exit cannot fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
 
 
 def _fail(message: str, code: int, debug: bool) -> int:
@@ -51,9 +42,36 @@ def _warn_of_plugin_failures() -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run ``storage`` with ``argv`` (default: the process's arguments); return the exit status."""
-    args = build_parser().parse_args(argv)
-    stand_in_for_closed_stdio()
+    """Run ``storage`` with ``argv`` (default: the process's arguments); return the exit status.
+
+    The status is the same whether or not stderr can be written to: a message that cannot be
+    written is dropped. Nothing is left for the interpreter's flush of stdout or stderr at exit
+    to fail on.
+    """
+    reserve_standard_descriptors()
+    with messages_on_stderr():
+        try:
+            try:
+                args = build_parser().parse_args(argv)
+            except BrokenPipeError:  # --help or --version into a closed pipe, on Pythons whose argparse lets it out
+                silence(sys.stdout)
+                return EXIT_PIPE
+            stand_in_for_closed_stdio()
+            return _run(args)
+        finally:
+            _settle_stdout()
+
+
+def _settle_stdout() -> None:
+    """Flush what is left for stdout; if it cannot take it (its reader is gone), point it at the null device."""
+    try:
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):
+        silence(sys.stdout)
+
+
+def _run(args: Namespace) -> int:
+    """Run the command ``args`` names; turn every outcome into an exit status and at most one line on stderr."""
     if args.debug:
         logging.basicConfig(level=logging.DEBUG, format="storage: %(name)s: %(message)s")
     try:
@@ -68,7 +86,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stdout.flush()
         return code
     except BrokenPipeError:
-        _silence_stdout()
+        silence(sys.stdout)
         return EXIT_PIPE
     except KeyboardInterrupt:
         if args.debug:

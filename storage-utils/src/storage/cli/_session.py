@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import sys
 from typing import IO, Any, Mapping, Optional, TextIO
@@ -11,49 +10,14 @@ from typing import IO, Any, Mapping, Optional, TextIO
 from storage._base import AsyncObjectStore
 from storage.blocking import BlockingStore
 from storage.cli._address import Address, StoreAddress, parse_address, store_address
-from storage.cli._errors import Failed, UsageError
+from storage.cli._errors import UsageError
 from storage.cli._output import write_all
 from storage.config import load_config, load_store
 
-__all__ = ["CONFIG_VARIABLE", "Session", "stand_in_for_closed_stdio"]
+__all__ = ["CONFIG_VARIABLE", "Session"]
 
 #: The environment variable naming the configuration file when ``--config`` is not given.
 CONFIG_VARIABLE = "STORAGE_CONFIG"
-
-
-class _Closed(io.RawIOBase):
-    """A standard stream the command was started without: reading or writing it fails as ``NAME is closed``."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.stream_name = name
-
-    def readable(self) -> bool:
-        """Reading is allowed, to fail with the reason."""
-        return True
-
-    def writable(self) -> bool:
-        """Writing is allowed, to fail with the reason."""
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        """Fail: there is nothing to read."""
-        raise Failed(f"{self.stream_name} is closed")
-
-    def write(self, data: Any) -> int:
-        """Fail: there is nowhere to write."""
-        raise Failed(f"{self.stream_name} is closed")
-
-
-def stand_in_for_closed_stdio() -> None:
-    """Replace a stdin or stdout closed when the command started (``<&-``, ``>&-``) by one whose use is ``Failed``.
-
-    A command that does not use the closed stream runs as usual.
-    """
-    if sys.stdin is None:
-        sys.stdin = io.TextIOWrapper(_Closed("stdin"))
-    if sys.stdout is None:
-        sys.stdout = io.TextIOWrapper(_Closed("stdout"), write_through=True)
 
 
 class Session:
