@@ -23,6 +23,7 @@ from storage.errors import (
     PermissionDenied,
     StoreError,
     StoreUnavailable,
+    UnsupportedOperation,
 )
 from storage.s3 import BucketNotFound
 from storage.s3._errors import translate
@@ -330,6 +331,7 @@ def _client_error(code: str, status: int, operation: str = "GetObject") -> Clien
         (_client_error("SlowDown", 503), StoreUnavailable, True),
         (_client_error("InternalError", 500), StoreUnavailable, True),
         (_client_error("Whatever", 502), StoreUnavailable, True),
+        (_client_error("NotImplemented", 501), UnsupportedOperation, False),
         (_client_error("KeyTooLongError", 400), InvalidKey, False),
         (_client_error("InvalidStorageClass", 400), StoreError, False),
         (NoCredentialsError(), PermissionDenied, False),

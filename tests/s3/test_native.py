@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-from storage.errors import ConfigError, InvalidKey, InvalidValue, ObjectNotFound, StoreError
+from storage.errors import ConfigError, InvalidKey, InvalidValue, ObjectNotFound, StoreClosed, StoreError
 from storage.metadata import ListResult
 from storage.s3 import AsyncBucketStore, BucketStore, SourceChanged
 
@@ -308,6 +308,62 @@ def test_open_read_closed_early_releases_the_body(twin: Twin) -> None:
     with twin.store.open_read("big") as reader:
         assert reader.read(5) == b"\0" * 5
     assert twin.store.get("big") == bytes(4 * MIB)
+
+
+class _BodySpy:
+    """Stands in for a reader's streaming body, counting the times it is closed."""
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+        self.closes = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.body, name)
+
+    def close(self) -> None:
+        self.closes += 1
+        self.body.close()
+
+
+def _spy_on_body(reader: Any) -> _BodySpy:
+    """Put a ``_BodySpy`` around the body of a reader of either store (the async one behind its blocking view)."""
+    raw = getattr(reader, "file", reader)
+    spy = _BodySpy(raw._body)
+    raw._body = spy
+    return spy
+
+
+@pytest.mark.parametrize("reopen", [False, True], ids=["closed", "reopened"])
+def test_open_read_refuses_use_after_the_store_closes(twin: Twin, reopen: bool) -> None:
+    twin.store.put("big", bytes(3 * MIB))
+    reader = twin.store.open_read("big")
+    assert reader.read(5) == b"\0" * 5
+    body = _spy_on_body(reader)
+    twin.store.close()
+    if reopen:
+        twin.store.open()
+    for _ in range(2):
+        with pytest.raises(StoreClosed) as caught:
+            reader.read(5)
+        assert caught.value.key == "big" and "open_read 'big'" in str(caught.value)
+        assert twin.raw.bucket_name in str(caught.value)
+    assert body.closes >= 1
+    reader.close()
+    with pytest.raises(ValueError):
+        reader.read(1)
+
+
+def test_open_read_of_a_given_client_refuses_use_after_the_store_closes(
+    make_store: Callable[..., BucketStore], s3_admin: Any
+) -> None:
+    store = make_store(s3_client=s3_admin)
+    store.put("k", b"0123456789")
+    with store.open_read("k") as reader:
+        assert reader.read(2) == b"01"
+        store.close()
+        with pytest.raises(StoreClosed):
+            reader.read(2)
+    assert s3_admin.head_object(Bucket=store.bucket_name, Key="k")["ContentLength"] == 10
 
 
 def test_open_read_of_missing_key_fails_at_open(twin: Twin) -> None:

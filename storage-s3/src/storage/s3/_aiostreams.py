@@ -4,30 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from storage.s3._body import BodyHandle
 from storage.s3._multipart import UploadHandle, discard_stream, finish_stream, write_stream
-from storage.s3._protocol import BucketProtocol
 from storage.streams import AsyncDiscardOnError
 
 __all__ = ["AsyncBodyReader", "AsyncUploadWriter"]
 
 
-class AsyncBodyReader:
-    """An async readable file (``await f.read(n)``) over the streaming body of a GET."""
+class AsyncBodyReader(BodyHandle):
+    """An async readable file (``await f.read(n)``) over the streaming body of a GET.
 
-    def __init__(self, body: Any, protocol: BucketProtocol, key: str) -> None:
-        self._body = body
-        self._protocol = protocol
-        self.key = key
-        self.closed = False
+    Once the store is closed, reading raises ``StoreClosed`` and releases the connection.
+    """
+
+    closed = False
 
     async def read(self, size: int = -1) -> bytes:
         """Read up to ``size`` bytes (all that is left by default); ``b""`` at the end."""
         if self.closed:
             raise ValueError("I/O operation on closed file")
+        body = self._readable_body()
         try:
-            data: bytes = await self._body.read(None if size is None or size < 0 else size)
+            data: bytes = await body.read(None if size is None or size < 0 else size)
         except Exception as err:
-            self._protocol.reraise(err, "open_read", self.key)
+            self._failed(err)
         return data
 
     async def close(self) -> None:

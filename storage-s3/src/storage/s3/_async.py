@@ -179,9 +179,13 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
         return await self._run("list_dir", self._protocol.list_dir(prefix))
 
     async def open_read(self, key: str) -> AsyncBodyReader:  # type: ignore[override]
-        """Return an async file streaming the object's body (``await f.read(n)``); ``ObjectNotFound`` now if absent."""
+        """Return an async file streaming the object's body (``await f.read(n)``); ``ObjectNotFound`` now if absent.
+
+        Reading it after the store is closed raises ``StoreClosed`` (and releases its connection).
+        """
+        session_check = self._session_check("open_read", key)  # before the GET: a close during it counts
         checked, body = await self._run("open_read", self._protocol.open_read(key))
-        return AsyncBodyReader(body, self._protocol, checked)
+        return AsyncBodyReader(body, self._protocol, checked, session_check)
 
     async def open_write(self, key: str) -> AsyncUploadWriter:  # type: ignore[override]
         """Return an async file streaming into a multipart upload; the object appears on ``await close()``.

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional
 
-from storage.errors import StoreUnavailable
+from storage.errors import StoreClosed, StoreUnavailable
 from storage.s3._steps import Plan, ReadInto, Release
 
 if TYPE_CHECKING:
     from storage.s3._protocol import BucketProtocol
 
-__all__ = ["READ_SLICE", "get_object", "read_body"]
+__all__ = ["READ_SLICE", "BodyHandle", "get_object", "read_body"]
 
 log = logging.getLogger("storage.s3")
 
@@ -117,3 +117,29 @@ def _release(protocol: BucketProtocol, body: Any, operation: str, key: str) -> P
         yield Release(body, operation, key)
     except Exception as err:
         log.debug("%s: %s %r: could not release the response body: %s", protocol.store_name, operation, key, err)
+
+
+class BodyHandle:
+    """What the sync and async ``open_read`` readers hold: the GET's streaming body and the store's session.
+
+    ``session_check`` raises ``StoreClosed`` once the store that opened the reader is closed.
+    """
+
+    def __init__(self, body: Any, protocol: BucketProtocol, key: str, session_check: Callable[[], None]) -> None:
+        self._body = body
+        self._protocol = protocol
+        self.key = key
+        self._session_check = session_check
+
+    def _readable_body(self) -> Any:
+        """Return the body to read; once the store is closed, release it and raise ``StoreClosed``."""
+        try:
+            self._session_check()
+        except StoreClosed:
+            self._body.close()
+            raise
+        return self._body
+
+    def _failed(self, error: BaseException) -> NoReturn:
+        """Raise the ``storage.errors`` type for ``error``, raised while reading the body."""
+        self._protocol.reraise(error, "open_read", self.key)

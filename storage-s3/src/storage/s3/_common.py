@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from storage.capabilities import Capabilities
+from storage.errors import StoreClosed
 from storage.s3._protocol import BucketProtocol
 from storage.s3._settings import BucketSettings
 
@@ -29,6 +30,8 @@ class BucketStoreMixin:
 
     s3_client: Any = None
     _owned_client: Any = None
+    #: How many times the store was closed: a stream opened before a close refuses use after it.
+    _closings: int = 0
 
     def _configure(self, settings: BucketSettings, s3_client: Any) -> None:
         self.settings = settings
@@ -51,13 +54,28 @@ class BucketStoreMixin:
         return client
 
     def _release(self) -> Any:
-        """Forget the client the store created and return it (``None`` if it uses a given one)."""
+        """End the store's session: forget the client the store created and return it (``None`` if it uses a given one).
+
+        Streams opened before (``open_read``) refuse use from now on, even once the store is reopened.
+        """
+        self._closings += 1
         owned = self._owned_client
         self._owned_client = None
         if owned is not None and self.s3_client is owned:
             self.s3_client = None
             return owned
         return None
+
+    def _session_check(self, operation: str, key: str) -> Callable[[], None]:
+        """Return a check that raises ``StoreClosed`` once the store has been closed since this call."""
+        closings = self._closings
+
+        def check() -> None:
+            if self._closings != closings:
+                raise StoreClosed("the store was closed after the stream was opened", store=self.store_name,
+                                  operation=operation, key=key)
+
+        return check
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.settings.describe()})"

@@ -33,6 +33,7 @@ from storage.errors import (
     PermissionDenied,
     StoreError,
     StoreUnavailable,
+    UnsupportedOperation,
 )
 
 __all__ = ["BucketNotFound", "SourceChanged", "error_for_code", "translate"]
@@ -89,6 +90,8 @@ def error_for_code(
         return ObjectNotFound(**where)
     if code in _DENIED:
         return PermissionDenied(f"access to bucket {bucket!r} denied ({code})", **where)
+    if code == "NotImplemented":  # 501 from a server lacking the feature: retrying cannot help
+        return UnsupportedOperation(f"the server does not implement this request ({code})", **where)
     if code in _UNAVAILABLE or status >= 500:
         return StoreUnavailable(f"the server did not complete the request ({code or status})", **where)
     if code == "PreconditionFailed":

@@ -10,9 +10,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
-from storage.errors import AlreadyExists, ObjectNotFound, StoreError
+from storage.errors import AlreadyExists, ObjectNotFound, PermissionDenied, StoreError, UnsupportedOperation
 from storage.s3._errors import SourceChanged
-from storage.s3._plan import MAX_PARTS, MIN_PART_SIZE, part_ranges
+from storage.s3._plan import MAX_PARTS, MIN_PART_SIZE, part_ranges, tagging_header
 from storage.s3._steps import Plan
 from storage.validation import check_bytes
 
@@ -101,10 +101,30 @@ def upload_in_parts(protocol: BucketProtocol, key: str, view: memoryview, condit
     yield from _multipart(protocol, "put", key, parts, condition, {})
 
 
-#: What CopyObject carries over from the source, and a copy in parts therefore sets on its upload.
+#: What CopyObject carries over from the source's HEAD, and a copy in parts therefore sets on its upload
+#: (CopyObject also keeps the tags, which a HEAD does not show: ``_source_tagging`` reads them).
 _COPIED_FIELDS = (
     "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "ContentType", "Expires", "Metadata",
 )
+
+
+def _source_tagging(protocol: BucketProtocol, operation: str, source: str) -> Plan[dict[str, str]]:
+    """Return the ``Tagging`` argument giving an upload the tags of ``source``; ``{}`` if it has none.
+
+    A source whose tags cannot be read (access to GetObjectTagging denied, or a server that does
+    not implement it) counts as untagged, with a warning: the copy goes ahead without tags.
+    """
+    try:
+        response = yield protocol.call("get_object_tagging", operation, source)
+    except (PermissionDenied, UnsupportedOperation) as err:
+        log.warning("%s: %s %r: cannot read the tags of the source, so the copy has none: %s",
+                    protocol.store_name, operation, source, err)
+        return {}
+    except ObjectNotFound as err:
+        raise ObjectNotFound("the source vanished during the copy", store=protocol.store_name, operation=operation,
+                             key=source) from err
+    tagging = tagging_header(response.get("TagSet") or ())
+    return {"Tagging": tagging} if tagging else {}
 
 
 def copy_in_parts(
@@ -112,13 +132,16 @@ def copy_in_parts(
 ) -> Plan[None]:
     """Copy ``source`` (described by its HEAD response) to ``target`` with UploadPartCopy requests.
 
-    Parts are ``multipart_copy_threshold`` bytes (at least 5 MiB). The headers and user
-    metadata that CopyObject keeps are carried over. Every part is copied only from the version
-    the HEAD saw (``CopySourceIfMatch`` its ETag), so the target never mixes two versions: a
-    source replaced meanwhile aborts the upload with ``SourceChanged``.
+    Parts are ``multipart_copy_threshold`` bytes (at least 5 MiB). The headers, user metadata
+    and tags that CopyObject keeps are carried over (the tags only if they can be read, see
+    ``_source_tagging``). Every part is copied only from the version the HEAD saw
+    (``CopySourceIfMatch`` its ETag), so the target never mixes two versions: a source replaced
+    meanwhile aborts the upload with ``SourceChanged``, and the tags, read after the HEAD, are
+    those of the version copied or of a later one that has the same content.
     """
     size = int(head["ContentLength"])
     create = {name: head[name] for name in _COPIED_FIELDS if head.get(name)}
+    create.update((yield from _source_tagging(protocol, operation, source)))
     condition = {"CopySourceIfMatch": head["ETag"]} if head.get("ETag") else {}
     where = {"store": protocol.store_name, "operation": operation, "key": source}
 

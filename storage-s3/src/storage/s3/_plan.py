@@ -1,9 +1,10 @@
-"""I/O-free arithmetic of S3 requests: key checks, multipart part ranges, batches, listing pages."""
+"""I/O-free arithmetic of S3 requests: key checks, multipart part ranges, batches, listing pages, tag sets."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, Iterable, Iterator, Mapping, Sequence, TypeVar
+from urllib.parse import quote, urlencode
 
 from storage.errors import InvalidKey
 from storage.validation import check_key
@@ -20,6 +21,7 @@ __all__ = [
     "page_keys",
     "page_prefixes",
     "part_ranges",
+    "tagging_header",
 ]
 
 T = TypeVar("T")
@@ -93,3 +95,12 @@ def page_keys(page: Mapping[str, Any]) -> list[str]:
 def page_prefixes(page: Mapping[str, Any]) -> list[str]:
     """Return the common prefixes (``Delimiter`` groups) of one ``ListObjectsV2`` response page."""
     return [str(entry["Prefix"]) for entry in page.get("CommonPrefixes", ())]
+
+
+def tagging_header(tag_set: Iterable[Mapping[str, Any]]) -> str:
+    """Return a ``TagSet`` (as GetObjectTagging lists it) as the URL-encoded query that ``Tagging`` takes.
+
+    Every reserved character is percent-encoded, a space as ``%20``: a ``+`` or ``=`` in a tag
+    reaches S3 unchanged. An empty tag set gives ``""``.
+    """
+    return urlencode([(str(tag["Key"]), str(tag["Value"])) for tag in tag_set], quote_via=quote)

@@ -6,8 +6,8 @@ import io
 import logging
 from typing import Any
 
+from storage.s3._body import BodyHandle
 from storage.s3._multipart import UploadHandle, discard_stream, finish_stream, write_stream
-from storage.s3._protocol import BucketProtocol
 from storage.streams import DiscardOnError
 
 __all__ = ["BodyReader", "UploadWriter"]
@@ -15,17 +15,12 @@ __all__ = ["BodyReader", "UploadWriter"]
 log = logging.getLogger("storage.s3")
 
 
-class BodyReader(io.RawIOBase):
+class BodyReader(BodyHandle, io.RawIOBase):
     """A readable binary file over the streaming body of a GET (botocore's ``StreamingBody``).
 
-    Reads go to the network as they are asked for; a failure is a ``storage.errors`` type.
+    Reads go to the network as they are asked for; a failure is a ``storage.errors`` type. Once
+    the store is closed, reading raises ``StoreClosed`` and releases the connection.
     """
-
-    def __init__(self, body: Any, protocol: BucketProtocol, key: str) -> None:
-        super().__init__()
-        self._body = body
-        self._protocol = protocol
-        self.key = key
 
     def readable(self) -> bool:
         """Always true."""
@@ -35,10 +30,11 @@ class BodyReader(io.RawIOBase):
         """Read up to ``len(buffer)`` bytes into ``buffer``; 0 at the end of the object."""
         if self.closed:
             raise ValueError("I/O operation on closed file")
+        body = self._readable_body()
         try:
-            count: int = self._body.readinto(buffer)
+            count: int = body.readinto(buffer)
         except Exception as err:
-            self._protocol.reraise(err, "open_read", self.key)
+            self._failed(err)
         return count
 
     def close(self) -> None:

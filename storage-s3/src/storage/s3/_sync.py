@@ -186,9 +186,13 @@ class BucketStore(BucketStoreMixin, ObjectStore):
         return self._run("list_dir", self._protocol.list_dir(prefix))
 
     def open_read(self, key: str) -> BinaryIO:
-        """Return a binary file streaming the object's body; ``ObjectNotFound`` now if absent."""
+        """Return a binary file streaming the object's body; ``ObjectNotFound`` now if absent.
+
+        Reading it after the store is closed raises ``StoreClosed`` (and releases its connection).
+        """
+        session_check = self._session_check("open_read", key)  # before the GET: a close during it counts
         checked, body = self._run("open_read", self._protocol.open_read(key))
-        return cast(BinaryIO, BodyReader(body, self._protocol, checked))
+        return cast(BinaryIO, BodyReader(body, self._protocol, checked, session_check))
 
     def open_write(self, key: str) -> BinaryIO:
         """Return a binary file streaming into a multipart upload; the object appears on ``close()``.
