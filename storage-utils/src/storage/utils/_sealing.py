@@ -31,6 +31,8 @@ _INSTALL = "EncryptingStore needs the 'cryptography' package: pip install 'stora
 #: Bytes a sealed object has beyond its value: header, nonce and tag.
 _SEALED_OVERHEAD = len(_HEADER) + NONCE_SIZE + TAG_SIZE
 _CIPHERTEXT_START = len(_HEADER) + NONCE_SIZE
+#: Up to this size the ciphertext is sliced as bytes (cheaper than a view); larger, it is viewed, not copied.
+_COPIED_CIPHERTEXT = 64 * 1024
 #: ``cryptography``'s failed-authentication error, once a cipher was made (nothing before).
 _INVALID_TAG: tuple[type[Exception], ...] = ()
 
@@ -143,7 +145,8 @@ class EncryptionRules:
         cipher = self._aead()
         try:
             return cipher.decrypt(  # type: ignore[no-any-return]
-                data[len(_HEADER) : _CIPHERTEXT_START], memoryview(data)[_CIPHERTEXT_START:],
+                data[len(_HEADER) : _CIPHERTEXT_START],
+                data[_CIPHERTEXT_START:] if len(data) <= _COPIED_CIPHERTEXT else memoryview(data)[_CIPHERTEXT_START:],
                 _HEADER + key.encode("utf-8", "surrogatepass"),
             )
         except _INVALID_TAG as err:
