@@ -11,16 +11,14 @@ store (``read_only=True``) opens an existing database through a ``mode=ro`` URI 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import sqlite3
 import threading
-import time
 from typing import Any, BinaryIO, Iterable, Iterator, NoReturn, Optional, Union, cast
-from urllib.parse import quote
 
 from storage._base import Items, ObjectStore, iter_items
 from storage._dbblob import BLOB_IO, BlobReader, copy_into_blob
+from storage._dbopen import MEMORY, connect, connect_read_only, read_only_uri, translate
 from storage._dbsql import (
     BLOB_ROW_SQL,
     COPY_SQL,
@@ -37,10 +35,8 @@ from storage._dbsql import (
     PUT_ZEROBLOB_SQL,
     RANGE_SQL,
     RENAME_SQL,
-    SCHEMA,
     STAT_NO_META_SQL,
     STAT_SQL,
-    TABLES_SQL,
 )
 from storage._lifecycle import CLOSED, OPEN
 from storage.capabilities import Capabilities
@@ -50,10 +46,7 @@ from storage.errors import (
     IntegrityError,
     InvalidKey,
     ObjectNotFound,
-    PermissionDenied,
     StoreClosed,
-    StoreError,
-    StoreUnavailable,
     UnsupportedOperation,
 )
 from storage.metadata import ListResult, ObjectInfo, check_range, utc_from_timestamp
@@ -64,7 +57,6 @@ __all__ = ["SqliteStore", "prefix_upper_bound"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-MEMORY = ":memory:"
 #: Keys fetched per query while listing, and keys per ``IN (...)`` list in ``get_many``.
 BATCH = 500
 #: SQLite's hard limit on the length of a blob; ``substr`` takes 32-bit offsets and lengths.
@@ -72,18 +64,6 @@ _MAX_LENGTH = (1 << 31) - 1
 
 _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
-_CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
-_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
-_READONLY_CODE = 8  # SQLITE_READONLY, whose extended codes say why SQLite may not write
-_CANNOT_WRITE = (
-    "this process may not write the database file or create SQLite's journal beside it; "
-    "pass read_only=True to open it for reading only"
-)
-_CANNOT_READ_WAL = (
-    "SQLite cannot create the shared-memory file (-shm) a reader of a WAL database needs beside it "
-    "(a read-only directory or mount); pass immutable=True if nothing changes the database while it "
-    "is open, or switch the database out of WAL first (PRAGMA journal_mode=DELETE)"
-)
 #: How SQLite words a second row for a key: ``put(if_absent=True)`` turns only this into ``AlreadyExists``.
 _KEY_TAKEN = "UNIQUE constraint failed: objects.key"
 
@@ -101,19 +81,6 @@ def prefix_upper_bound(prefix: str) -> Optional[str]:
     if following in _SURROGATES:
         following = _SURROGATES.stop
     return stripped[:-1] + chr(following)
-
-
-def _error_code(err: sqlite3.Error) -> Optional[int]:
-    code = getattr(err, "sqlite_errorcode", None)
-    return None if code is None else code & 0xFF
-
-
-def _has_content(path: str) -> bool:
-    """True if a file exists at ``path`` and is not empty."""
-    try:
-        return os.stat(path).st_size > 0
-    except FileNotFoundError:
-        return False
 
 
 class SqliteStore(ObjectStore):
@@ -182,95 +149,15 @@ class SqliteStore(ObjectStore):
 
     def _open(self) -> None:
         with self._lock:
-            connection = self._connect_read_only() if self.read_only else self._connect()
+            if self.read_only:
+                connection, has_meta = connect_read_only(self.db_path, self.timeout, self.immutable, self.store_name)
+                self._stat_sql = STAT_SQL if has_meta else STAT_NO_META_SQL
+                self._cursor = None
+            else:
+                connection = connect(self.db_path, self.timeout, self.store_name)
+                self._cursor = connection.cursor()
             self._connection = connection
-            self._cursor = None if self.read_only else connection.cursor()
 
-    def _connect(self) -> sqlite3.Connection:
-        """Open the database for writing, creating it and its schema if needed."""
-        if self.db_path != MEMORY:
-            self._check_file_writable()
-        try:
-            connection = sqlite3.connect(
-                self.db_path, timeout=self.timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as err:
-            self._fail(err, "open")
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                self._prepare(connection)
-                return connection
-            except sqlite3.OperationalError as err:
-                # Several processes creating one new database can collide on the journal mode
-                # switch, where SQLite reports "locked" without waiting: try again until the timeout.
-                if "locked" in str(err) and time.monotonic() < deadline:
-                    time.sleep(0.02)
-                    continue
-                connection.close()
-                self._fail_open(err, _CANNOT_WRITE)
-            except sqlite3.Error as err:
-                connection.close()
-                self._fail_open(err, _CANNOT_WRITE)
-
-    def _check_file_writable(self) -> None:
-        """Refuse a database file this process may not write, which SQLite would silently open read-only."""
-        try:
-            descriptor = os.open(self.db_path, os.O_RDWR)
-        except OSError as err:
-            if isinstance(err, PermissionError) or err.errno == errno.EROFS:
-                raise PermissionDenied(
-                    f"{err.strerror}: {_CANNOT_WRITE}", store=self.store_name, operation="open"
-                ) from err
-            return  # missing (SQLite creates it) or not a file: SQLite reports what it finds
-        os.close(descriptor)
-
-    def _prepare(self, connection: sqlite3.Connection) -> None:
-        """Switch a file database to WAL and create the schema (idempotent)."""
-        if self.db_path != MEMORY:
-            if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-        for statement in SCHEMA:
-            connection.execute(statement)
-
-    def _connect_read_only(self) -> sqlite3.Connection:
-        """Open an existing store database read-only, creating and changing nothing."""
-        where: dict[str, Any] = {"store": self.store_name, "operation": "open"}
-        if not os.path.exists(self.db_path):
-            raise StoreError("the database file does not exist (a read-only store creates nothing)", **where)
-        if self.immutable and _has_content(self.db_path + "-wal"):
-            raise StoreError(
-                "a -wal file beside the database may hold changes that immutable=True would ignore: "
-                "open the database once with write access (or run PRAGMA wal_checkpoint(TRUNCATE)) first",
-                **where,
-            )
-        try:
-            connection = sqlite3.connect(
-                self._read_only_uri(), uri=True, timeout=self.timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as err:
-            self._fail(err, "open")
-        try:
-            tables = {name for (name,) in connection.execute(TABLES_SQL)}
-        except sqlite3.Error as err:
-            connection.close()
-            self._fail_open(err, _CANNOT_READ_WAL)
-        if "objects" not in tables:
-            connection.close()
-            raise StoreError("the database has no 'objects' table (a read-only store creates nothing)", **where)
-        self._stat_sql = STAT_SQL if "objects_meta" in tables else STAT_NO_META_SQL
-        return connection
-
-    def _read_only_uri(self) -> str:
-        """The URI of the database opened read-only (and, if ``immutable``, without locks or side files)."""
-        return f"file:{quote(self.db_path)}?mode=ro" + ("&immutable=1" if self.immutable else "")
-
-    def _fail_open(self, err: sqlite3.Error, hint: str) -> NoReturn:
-        """Translate an error of ``open``; SQLite refusing to write gets ``hint`` on what to do."""
-        if _error_code(err) == _READONLY_CODE or "readonly" in str(err).lower():
-            raise PermissionDenied(f"{err}: {hint}", store=self.store_name, operation="open") from err
-        self._fail(err, "open")
 
     def _refuse_write(self, operation: str, key: Any = None) -> NoReturn:
         """Refuse a write on a read-only store (or, once it is closed, say that)."""
@@ -321,17 +208,7 @@ class SqliteStore(ObjectStore):
                 raise
 
     def _fail(self, err: sqlite3.Error, operation: str, key: Optional[str] = None) -> NoReturn:
-        where: dict[str, Any] = {"store": self.store_name, "operation": operation, "key": key}
-        message = str(err)
-        code = _error_code(err)
-        lowered = message.lower()
-        if code in _BUSY_CODES or "locked" in lowered or "busy" in lowered:
-            raise StoreUnavailable(message, **where) from err
-        if code in _CORRUPT_CODES or "not a database" in lowered or "malformed" in lowered:
-            raise IntegrityError(f"database is corrupt: {message}", **where) from err
-        if code == 23 or "readonly" in lowered:  # SQLITE_AUTH
-            raise PermissionDenied(message, **where) from err
-        raise StoreError(message, **where) from err
+        raise translate(err, self.store_name, operation, key) from err
 
     # Keys and values ----------------------------------------------------------------------
 
@@ -594,7 +471,7 @@ class SqliteStore(ObjectStore):
             self._ensure_open("open_read")
         try:
             connection = sqlite3.connect(
-                self._read_only_uri(), uri=True, timeout=self.timeout,
+                read_only_uri(self.db_path, self.immutable), uri=True, timeout=self.timeout,
                 isolation_level=None, check_same_thread=False,
             )
         except sqlite3.Error as err:
