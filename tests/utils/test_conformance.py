@@ -1,9 +1,9 @@
-"""The conformance kit over every bytes-in, bytes-out decorator, sync and async, and a few stacks."""
+"""The conformance kit over every bytes-in, bytes-out decorator, sync and async, a few stacks, and read-only layers."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import pytest
 
@@ -11,7 +11,12 @@ from storage import aioutils, utils
 from storage.aiofs import AsyncFilesystemStore
 from storage.fs import FilesystemStore
 from storage.object import AsyncDictStore, DictStore
-from storage.testing import AsyncObjectStoreTests, ObjectStoreTests
+from storage.testing import (
+    AsyncObjectStoreTests,
+    AsyncReadOnlyObjectStoreTests,
+    ObjectStoreTests,
+    ReadOnlyObjectStoreTests,
+)
 
 
 def accept_all(key: str) -> None:
@@ -112,3 +117,26 @@ class TestAsyncStack(AsyncObjectStoreTests):
     @pytest.fixture
     def store(self, tmp_path: Path) -> Any:
         return aioutils.AsyncGzipStore(aioutils.AsyncPrefixStore(AsyncFilesystemStore(tmp_path), "p/"))
+
+
+class TestReadonlyOverDict(ReadOnlyObjectStoreTests):
+    @pytest.fixture
+    def make_store(self) -> Callable[[Mapping[str, bytes]], Any]:
+        return lambda content: utils.ReadonlyStore(DictStore(dict(content)))
+
+
+class TestReadonlyOverFilesystem(ReadOnlyObjectStoreTests):
+    @pytest.fixture
+    def make_store(self, tmp_path: Path) -> Callable[[Mapping[str, bytes]], Any]:
+        def build(content: Mapping[str, bytes]) -> Any:
+            with FilesystemStore(tmp_path) as writer:
+                writer.put_many(content)
+            return utils.ReadonlyStore(FilesystemStore(tmp_path))
+
+        return build
+
+
+class TestAsyncReadonlyOverDict(AsyncReadOnlyObjectStoreTests):
+    @pytest.fixture
+    def make_store(self) -> Callable[[Mapping[str, bytes]], Any]:
+        return lambda content: aioutils.AsyncReadonlyStore(AsyncDictStore(dict(content)))

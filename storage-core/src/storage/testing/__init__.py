@@ -11,6 +11,8 @@ A plugin author writes::
 
 For async stores subclass ``AsyncObjectStoreTests``; its ``store`` fixture is a plain
 (non-async) fixture returning an unopened async store, which the kit drives on its own loop.
+Read-only stores subclass ``ReadOnlyObjectStoreTests`` (``AsyncReadOnlyObjectStoreTests``)
+instead and define a ``make_store`` fixture (see ``storage.testing.readonly``).
 
 Class attributes tune the kit: ``bytes_only`` (the store refuses non-bytes values),
 ``large_object_size``, ``picklable`` and ``state_machine_settings``.
@@ -18,16 +20,14 @@ Class attributes tune the kit: ``bytes_only`` (the store refuses non-bytes value
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import os
-import pickle
-from typing import Any, Callable, ClassVar, Iterator, Optional
+from typing import Any, Callable, ClassVar, Optional
 
 import pytest
 from hypothesis import settings
 
-from storage._base import AsyncObjectStore, ObjectStore
+from storage._base import ObjectStore
 from storage.blocking import BlockingStore
 from storage.capabilities import Capabilities
 from storage.errors import (
@@ -39,12 +39,22 @@ from storage.errors import (
     StoreError,
     UnsupportedOperation,
 )
+from storage.testing._driving import (
+    AsyncStoreDriver,
+    SyncStoreDriver,
+    async_keys,
+    check_closed_reader,
+    in_async_context,
+)
+from storage.testing.readonly import AsyncReadOnlyObjectStoreTests, ReadOnlyObjectStoreTests
 from storage.testing.stateful import StoreStateMachine, keys_strategy, run_store_state_machine
 
 __all__ = [
     "AsyncObjectStoreTests",
+    "AsyncReadOnlyObjectStoreTests",
     "BlockingStore",
     "ObjectStoreTests",
+    "ReadOnlyObjectStoreTests",
     "StoreStateMachine",
     "keys_strategy",
     "run_store_state_machine",
@@ -57,7 +67,7 @@ def _as_bytes(value: Any) -> bytes:
     return bytes(value)
 
 
-class ObjectStoreTests:
+class ObjectStoreTests(SyncStoreDriver):
     """Conformance tests for a synchronous store given by the ``store`` fixture."""
 
     #: The store refuses values that are not bytes-like (every byte backend does).
@@ -73,19 +83,6 @@ class ObjectStoreTests:
     def store(self) -> Any:
         """A fresh, empty store: define this fixture in your subclass."""
         raise NotImplementedError("define a `store` fixture returning a fresh, empty store")
-
-    @pytest.fixture
-    def subject(self, store: ObjectStore) -> Iterator[ObjectStore]:
-        """The store under test, closed after the test."""
-        yield store
-        store.close()
-
-    @pytest.fixture
-    def listing(self, subject: ObjectStore) -> ObjectStore:
-        """The store, for tests that need ``keys()``; skipped for stores that cannot list."""
-        if not subject.capabilities.listing:
-            pytest.skip("the store declares that it cannot list keys")
-        return subject
 
     # Round trips ---------------------------------------------------------------------------
 
@@ -364,12 +361,7 @@ class ObjectStoreTests:
         reader = subject.open_read("key")
         assert reader.read(2) == b"01"
         reader.close()
-        uses: list[Callable[[], object]] = [reader.read, lambda: reader.read(2)]
-        if hasattr(reader, "seek"):
-            uses += [lambda: reader.seek(0), lambda: reader.seek(0, os.SEEK_END)]
-        for use in uses:
-            with pytest.raises(ValueError):
-                use()
+        check_closed_reader(reader)
 
     def test_streaming_write_is_discarded_on_error(self, subject: ObjectStore) -> None:
         subject.put("kept", b"old")
@@ -451,7 +443,7 @@ class ObjectStoreTests:
         if not self.picklable:
             pytest.skip("the store does not pickle")
         subject.put("key", b"v")
-        self._check_clone(pickle.loads(pickle.dumps(subject)))
+        self._check_clone(self._pickled_copy(subject))
 
     @staticmethod
     def _check_clone(clone: ObjectStore) -> None:
@@ -467,53 +459,16 @@ class ObjectStoreTests:
         run_store_state_machine(subject, self.state_machine_settings)
 
 
-class AsyncObjectStoreTests(ObjectStoreTests):
+class AsyncObjectStoreTests(AsyncStoreDriver, ObjectStoreTests):
     """Conformance tests for an async store; every sync test runs through ``BlockingStore``."""
 
-    @pytest.fixture
-    def event_loop_runner(self) -> Iterator[asyncio.AbstractEventLoop]:
-        """One event loop per test, closed afterwards."""
-        loop = asyncio.new_event_loop()
-        yield loop
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
-
-    @pytest.fixture
-    def subject(self, store: AsyncObjectStore, event_loop_runner: asyncio.AbstractEventLoop) -> Iterator[ObjectStore]:
-        """The async store behind a blocking view, closed after the test."""
-        assert isinstance(store, AsyncObjectStore)
-        blocking = BlockingStore(store, event_loop_runner.run_until_complete)
-        yield blocking
-        blocking.close()
-
-    def test_pickle(self, subject: ObjectStore) -> None:
-        if not self.picklable:
-            pytest.skip("the store does not pickle")
-        assert isinstance(subject, BlockingStore)
-        subject.put("key", b"v")
-        clone = pickle.loads(pickle.dumps(subject.inner))
-        self._check_clone(BlockingStore(clone, subject.run))
-
     def test_async_context_manager(self, subject: ObjectStore) -> None:
-        assert isinstance(subject, BlockingStore)
-        inner = subject.inner
+        async def use(entered: Any) -> None:
+            await entered.put("key", b"v")
+            assert bytes(await entered.get("key")) == b"v"
 
-        async def scenario() -> None:
-            async with inner as entered:
-                assert entered is inner
-                await entered.put("key", b"v")
-                assert bytes(await entered.get("key")) == b"v"
-            assert inner.closed
-
-        subject.run(scenario())
+        in_async_context(subject, use)
 
     def test_keys_is_async_iterator(self, listing: ObjectStore) -> None:
-        assert isinstance(listing, BlockingStore)
         listing.put("a", b"1")
-        result = listing.inner.keys()
-        assert hasattr(result, "__aiter__") and hasattr(result, "__anext__")
-
-        async def drain() -> list[str]:
-            return [key async for key in result]
-
-        assert listing.run(drain()) == ["a"]
+        assert async_keys(listing) == ["a"]
