@@ -55,20 +55,25 @@ class AsyncUploadWriter(UploadHandle, AsyncDiscardOnError):
 
     An async writer dropped without ``close()`` or ``discard()`` cannot abort its upload from the
     garbage collector: use ``async with`` (or a bucket lifecycle rule for incomplete uploads).
+    Closing the store discards a writer still open; ``write`` and ``close`` then raise ``StoreClosed``.
     """
 
     async def write(self, data: Any) -> int:
         """Take ``data`` (bytes-like); return how many bytes were taken."""
+        self._check_abandoned()
         written: int = await self._run(write_stream(self._protocol, self._upload, data))
         return written
 
     async def close(self) -> None:
-        """Store what was written (once)."""
-        await self._run(finish_stream(self._protocol, self._upload))
+        """Store what was written (once); ``StoreClosed`` if the store was closed first (nothing is stored)."""
+        self._check_abandoned()
+        if not self.closed:
+            await self._run(finish_stream(self._protocol, self._upload))
 
     async def discard(self) -> None:
         """Close without storing anything, aborting the multipart upload if one was started."""
-        await self._run(discard_stream(self._protocol, self._upload))
+        if not self.closed:
+            await self._run(discard_stream(self._protocol, self._upload))
 
     def __repr__(self) -> str:
         return f"<AsyncUploadWriter {self._protocol.store_name} {self._upload.key!r}>"

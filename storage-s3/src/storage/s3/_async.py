@@ -17,7 +17,7 @@ from storage.object import AsyncObjectStore
 from storage.s3 import _batch
 from storage.s3._aiostreams import AsyncBodyReader, AsyncUploadWriter
 from storage.s3._client import expect_header_remover, trim_endpoint_parameters, tune_session
-from storage.s3._common import BucketStoreMixin
+from storage.s3._common import LISTING_BEGUN, BucketStoreMixin
 from storage.s3._plan import batches, page_keys
 from storage.s3._protocol import Runner
 from storage.s3._settings import (
@@ -93,9 +93,12 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
             self._exit_stack = stack
 
     async def _close(self) -> None:
-        stack, self._exit_stack, self._open_lock = self._exit_stack, None, None
-        if self._release() is not None and stack is not None:
-            await stack.aclose()
+        try:
+            await self._drive(self._end_session())
+        finally:
+            stack, self._exit_stack, self._open_lock = self._exit_stack, None, None
+            if self._release() is not None and stack is not None:
+                await stack.aclose()
 
     # Running plans ------------------------------------------------------------------------
 
@@ -110,6 +113,9 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
 
     async def _run(self, operation: str, plan: Plan[T]) -> T:
         await self._ensure_open(operation)
+        return await self._drive(plan)
+
+    async def _drive(self, plan: Plan[T]) -> T:
         runner = Runner(self._protocol, plan)
         while not runner.done:
             runner.settle(*await self._attempt(runner.step))
@@ -191,24 +197,30 @@ class AsyncBucketStore(BucketStoreMixin, AsyncObjectStore):
         """Return an async file streaming into a multipart upload; the object appears on ``await close()``.
 
         As ``BucketStore.open_write``: parts are sent as they fill, a small object is one
-        PutObject, and ``discard()`` or an exception in ``async with`` aborts the upload.
+        PutObject, and ``discard()``, an exception in ``async with`` or closing the store while the
+        writer is open aborts the upload (its ``write`` and ``close`` then raise ``StoreClosed``).
         """
         upload = self._protocol.open_write(key)
         await self._ensure_open("open_write")
-        return AsyncUploadWriter(partial(self._run, "open_write"), self._protocol, upload)
+        return self._track(AsyncUploadWriter(partial(self._run, "open_write"), self._protocol, upload))
 
-    async def keys(self, prefix: str = "") -> AsyncIterator[str]:
+    def keys(self, prefix: str = "") -> AsyncIterator[str]:
         """Iterate over the keys under ``prefix``, fetching each page of 1,000 only when needed.
 
-        ``StoreClosed`` if the store is closed before a page is fetched.
+        ``StoreClosed`` if the store was closed (even if opened again) after ``keys()`` was called,
+        before a page is fetched.
         """
         params = self._protocol.list_params(prefix)
+        return self._iter_keys(params, self._session_check("keys", params.get("Prefix"), LISTING_BEGUN))
+
+    async def _iter_keys(self, params: dict[str, Any], session_check: Callable[[], None]) -> AsyncIterator[str]:
         await self._ensure_open("keys")
         try:
+            session_check()
             async for page in self.s3_client.get_paginator("list_objects_v2").paginate(**params):
                 for key in page_keys(page):
                     yield key
-                await self._ensure_open("keys")
+                session_check()
         except Exception as err:
             self._protocol.reraise(err, "keys", params.get("Prefix"))
 

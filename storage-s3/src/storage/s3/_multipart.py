@@ -10,7 +10,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
-from storage.errors import AlreadyExists, ObjectNotFound, PermissionDenied, StoreError, UnsupportedOperation
+from storage.errors import (
+    AlreadyExists,
+    ObjectNotFound,
+    PermissionDenied,
+    StoreClosed,
+    StoreError,
+    UnsupportedOperation,
+)
 from storage.s3._errors import SourceChanged
 from storage.s3._plan import MAX_PARTS, MIN_PART_SIZE, part_ranges, tagging_header
 from storage.s3._steps import Plan
@@ -20,8 +27,8 @@ if TYPE_CHECKING:
     from storage.s3._protocol import BucketProtocol
 
 __all__ = [
-    "StreamingUpload", "UploadHandle", "copy_in_parts", "discard_stream", "finish_stream", "streaming_part_size",
-    "upload_in_parts", "write_stream",
+    "StreamingUpload", "UploadHandle", "abandon_stream", "copy_in_parts", "discard_stream", "finish_stream",
+    "streaming_part_size", "upload_in_parts", "write_stream",
 ]
 
 log = logging.getLogger("storage.s3")
@@ -188,6 +195,8 @@ class StreamingUpload:
     upload_id: Optional[str] = None
     parts: list[dict[str, Any]] = field(default_factory=list, repr=False)
     finished: bool = False
+    #: Set when the store's ``close()`` discarded the stream: using it then raises ``StoreClosed``.
+    abandoned: bool = False
     #: How many bytes were written to the stream.
     written: int = 0
 
@@ -208,7 +217,15 @@ def _failing(protocol: BucketProtocol, upload: StreamingUpload, plan: Plan[Any])
         raise
 
 
+def _check_abandoned(protocol: BucketProtocol, upload: StreamingUpload) -> None:
+    """Raise ``StoreClosed`` if the store's ``close()`` discarded the stream."""
+    if upload.abandoned:
+        raise StoreClosed("the store was closed before the stream was, so nothing was stored",
+                          store=protocol.store_name, operation=STREAM_OPERATION, key=upload.key)
+
+
 def _check_writable(protocol: BucketProtocol, upload: StreamingUpload) -> None:
+    _check_abandoned(protocol, upload)
     if upload.finished:
         raise ValueError(f"{protocol.store_name}: the stream writing {upload.key!r} is closed")
 
@@ -244,6 +261,7 @@ def write_stream(protocol: BucketProtocol, upload: StreamingUpload, data: Any) -
 
 def finish_stream(protocol: BucketProtocol, upload: StreamingUpload) -> Plan[None]:
     """Store what was written: one PutObject if no part was sent yet, else the last part and completion."""
+    _check_abandoned(protocol, upload)
     if upload.finished:
         return
     upload.finished = True
@@ -271,8 +289,19 @@ def discard_stream(protocol: BucketProtocol, upload: StreamingUpload) -> Plan[No
         yield from _abort(protocol, STREAM_OPERATION, upload.key, upload_id)
 
 
+def abandon_stream(protocol: BucketProtocol, upload: StreamingUpload) -> Plan[None]:
+    """Discard the stream, unless it is finished, because its store is closing; using it raises ``StoreClosed``."""
+    if upload.finished:
+        return
+    upload.abandoned = True
+    yield from discard_stream(protocol, upload)
+
+
 class UploadHandle:
-    """What the sync and async upload writers hold: the store's plan runner, its protocol, the upload."""
+    """What the sync and async upload writers hold: the store's plan runner, its protocol, the upload.
+
+    The store keeps a weak reference to each handle, to discard those still open when it closes.
+    """
 
     def __init__(self, run: Callable[[Plan[Any]], Any], protocol: BucketProtocol, upload: StreamingUpload) -> None:
         self._run = run
@@ -281,8 +310,16 @@ class UploadHandle:
 
     @property
     def closed(self) -> bool:
-        """Whether the stream was closed or discarded."""
+        """Whether the stream was closed or discarded (also by the store's ``close()``)."""
         return self._upload.finished
+
+    def _check_abandoned(self) -> None:
+        """Raise ``StoreClosed`` if the store's ``close()`` discarded the stream."""
+        _check_abandoned(self._protocol, self._upload)
+
+    def _abandon(self) -> Plan[None]:
+        """The plan discarding the stream, unless it is finished, for the closing store."""
+        return abandon_stream(self._protocol, self._upload)
 
     def tell(self) -> int:
         """How many bytes were written so far."""

@@ -56,7 +56,8 @@ class UploadWriter(UploadHandle, DiscardOnError, io.BufferedIOBase):
     sends a part whenever a part's worth is buffered. ``close()`` completes the upload (or sends
     one PutObject if no part was sent); ``discard()``, a ``with`` block that raises, or garbage
     collection before ``close()`` aborts it, so nothing is stored and no parts remain. As an
-    ``io.BufferedIOBase`` it has ``writelines``, and ``io.TextIOWrapper`` can wrap it.
+    ``io.BufferedIOBase`` it has ``writelines``, and ``io.TextIOWrapper`` can wrap it. Closing the
+    store discards a writer still open; ``write`` and ``close`` then raise ``StoreClosed``.
     """
 
     def writable(self) -> bool:
@@ -73,6 +74,7 @@ class UploadWriter(UploadHandle, DiscardOnError, io.BufferedIOBase):
 
     def write(self, data: Any) -> int:
         """Take ``data`` (bytes-like); return how many bytes were taken."""
+        self._check_abandoned()
         written: int = self._run(write_stream(self._protocol, self._upload, data))
         return written
 
@@ -80,12 +82,15 @@ class UploadWriter(UploadHandle, DiscardOnError, io.BufferedIOBase):
         """Nothing to do: parts are sent as they fill."""
 
     def close(self) -> None:
-        """Store what was written (once)."""
-        self._run(finish_stream(self._protocol, self._upload))
+        """Store what was written (once); ``StoreClosed`` if the store was closed first (nothing is stored)."""
+        self._check_abandoned()
+        if not self.closed:
+            self._run(finish_stream(self._protocol, self._upload))
 
     def discard(self) -> None:
         """Close without storing anything, aborting the multipart upload if one was started."""
-        self._run(discard_stream(self._protocol, self._upload))
+        if not self.closed:
+            self._run(discard_stream(self._protocol, self._upload))
 
     def __del__(self) -> None:
         if "_upload" in self.__dict__ and not self.closed:

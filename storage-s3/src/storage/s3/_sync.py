@@ -14,7 +14,7 @@ from storage.metadata import ListResult, ObjectInfo
 from storage.object import ObjectStore
 from storage.s3 import _batch
 from storage.s3._client import SMALL_BODY_SIZE, expect_header_remover, trim_endpoint_parameters, tune_session
-from storage.s3._common import BucketStoreMixin
+from storage.s3._common import LISTING_BEGUN, BucketStoreMixin
 from storage.s3._lean import LeanRequests
 from storage.s3._plan import batches, page_keys
 from storage.s3._protocol import Runner
@@ -96,10 +96,13 @@ class BucketStore(BucketStoreMixin, ObjectStore):
             self._lean = LeanRequests.learn(client, self.settings.bucket_name, self.store_name)
 
     def _close(self) -> None:
-        self._lean = None
-        client = self._release()
-        if client is not None:
-            client.close()
+        try:
+            self._drive(self._end_session())
+        finally:
+            self._lean = None
+            client = self._release()
+            if client is not None:
+                client.close()
 
     # Running plans ------------------------------------------------------------------------
 
@@ -117,6 +120,9 @@ class BucketStore(BucketStoreMixin, ObjectStore):
 
     def _run(self, operation: str, plan: Plan[T]) -> T:
         self._ensure_open(operation)
+        return self._drive(plan)
+
+    def _drive(self, plan: Plan[T]) -> T:
         runner = Runner(self._protocol, plan)
         while not runner.done:
             runner.settle(*self._attempt(runner.step))
@@ -199,27 +205,28 @@ class BucketStore(BucketStoreMixin, ObjectStore):
 
         Parts of ``multipart_threshold`` bytes (at least 5 MiB) are sent as they fill; an object
         that stays smaller is sent with one PutObject. Leaving a ``with`` block by an exception,
-        or ``discard()``, aborts the upload: nothing is stored and no parts remain.
+        or ``discard()``, aborts the upload: nothing is stored and no parts remain. So does closing
+        the store while the writer is open; its ``write`` and ``close`` then raise ``StoreClosed``.
         """
         upload = self._protocol.open_write(key)
         self._ensure_open("open_write")
-        return cast(BinaryIO, UploadWriter(partial(self._run, "open_write"), self._protocol, upload))
+        return cast(BinaryIO, self._track(UploadWriter(partial(self._run, "open_write"), self._protocol, upload)))
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Iterate over the keys under ``prefix``, fetching each page of 1,000 only when needed.
 
-        ``StoreClosed`` if the store is closed before a page is fetched.
+        ``StoreClosed`` if the store was closed (even if opened again) before a page is fetched.
         """
         params = self._protocol.list_params(prefix)
         self._ensure_open("keys")
-        return self._iter_keys(params)
+        return self._iter_keys(params, self._session_check("keys", params.get("Prefix"), LISTING_BEGUN))
 
-    def _iter_keys(self, params: dict[str, Any]) -> Iterator[str]:
+    def _iter_keys(self, params: dict[str, Any], session_check: Callable[[], None]) -> Iterator[str]:
         try:
-            self._ensure_open("keys")
+            session_check()
             for page in self.s3_client.get_paginator("list_objects_v2").paginate(**params):
                 yield from page_keys(page)
-                self._ensure_open("keys")
+                session_check()
         except Exception as err:
             self._protocol.reraise(err, "keys", params.get("Prefix"))
 
