@@ -9,8 +9,6 @@ import pytest
 
 from storage.aiodb import AsyncSqliteStore
 from storage.db import SqliteStore
-from storage.errors import IntegrityError
-from storage.object import ObjectStore
 from storage.testing import (
     AsyncObjectStoreTests,
     AsyncReadOnlyObjectStoreTests,
@@ -43,20 +41,6 @@ class TestAsyncSqliteStoreInMemory(AsyncObjectStoreTests):
         return AsyncSqliteStore(":memory:")
 
 
-#: SQLite's ``substr`` of a zero-length blob is NULL, which ``SqliteStore.get_range`` reports as a corrupt row.
-EMPTY_RANGE_BUG = pytest.mark.xfail(
-    raises=IntegrityError, strict=True, reason="SqliteStore.get_range of an empty object raises IntegrityError"
-)
-
-
-class EmptyRangeBug:
-    """Marks the read-only kit's case that reads a range of every object, the empty one included."""
-
-    @EMPTY_RANGE_BUG
-    def test_get_range_of_every_object(self, subject: ObjectStore, content: dict[str, bytes]) -> None:
-        ReadOnlyObjectStoreTests.test_get_range_of_every_object(self, subject, content)  # type: ignore[arg-type]
-
-
 def _seeded(path: Path, content: Mapping[str, bytes]) -> Path:
     """Write ``content`` into a new database at ``path`` with a writable store."""
     with SqliteStore(path) as writer:
@@ -64,13 +48,13 @@ def _seeded(path: Path, content: Mapping[str, bytes]) -> Path:
     return path
 
 
-class TestSqliteStoreReadOnly(EmptyRangeBug, ReadOnlyObjectStoreTests):
+class TestSqliteStoreReadOnly(ReadOnlyObjectStoreTests):
     @pytest.fixture
     def make_store(self, tmp_path: Path) -> Callable[[Mapping[str, bytes]], Any]:
         return lambda content: SqliteStore(_seeded(tmp_path / "objects.db", content), read_only=True)
 
 
-class TestSqliteStoreImmutable(EmptyRangeBug, ReadOnlyObjectStoreTests):
+class TestSqliteStoreImmutable(ReadOnlyObjectStoreTests):
     @pytest.fixture
     def make_store(self, tmp_path: Path) -> Callable[[Mapping[str, bytes]], Any]:
         return lambda content: SqliteStore(
@@ -78,7 +62,7 @@ class TestSqliteStoreImmutable(EmptyRangeBug, ReadOnlyObjectStoreTests):
         )
 
 
-class TestAsyncSqliteStoreReadOnly(EmptyRangeBug, AsyncReadOnlyObjectStoreTests):
+class TestAsyncSqliteStoreReadOnly(AsyncReadOnlyObjectStoreTests):
     @pytest.fixture
     def make_store(self, tmp_path: Path) -> Callable[[Mapping[str, bytes]], Any]:
         return lambda content: AsyncSqliteStore(_seeded(tmp_path / "objects.db", content), read_only=True)

@@ -234,8 +234,8 @@ def test_get_range_is_cut_by_substr(store: SqliteStore) -> None:
     assert store.get_range("r", 1000, 1010) == data[1000:1010]
     assert store.get_range("r", 49_990) == data[49_990:]
     assert statements == [
-        "SELECT substr(CAST(data AS BLOB), 1001, 10) FROM objects WHERE key = 'r'",
-        "SELECT substr(CAST(data AS BLOB), 49991, 2147433657) FROM objects WHERE key = 'r'",
+        "SELECT substr(CAST(data AS BLOB), 1001, 10), data IS NULL FROM objects WHERE key = 'r'",
+        "SELECT substr(CAST(data AS BLOB), 49991, 2147433657), data IS NULL FROM objects WHERE key = 'r'",
     ]
 
 

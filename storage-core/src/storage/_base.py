@@ -35,8 +35,16 @@ def iter_items(items: Items) -> Iterator[tuple[str, Any]]:
 
 
 def raise_partial(operation: str, store: str, failed: dict[str, BaseException], done: list[str]) -> None:
-    """Raise ``PartialFailure`` for a batch operation if any key failed."""
+    """Raise ``PartialFailure`` for a batch operation if any key failed.
+
+    A batch that did nothing because the store refuses the operation itself raises that
+    ``UnsupportedOperation`` instead.
+    """
     if failed:
+        if not done:
+            first = next(iter(failed.values()))
+            if all(isinstance(err, UnsupportedOperation) for err in failed.values()):
+                raise first
         raise PartialFailure(
             f"{len(failed)} of {len(failed) + len(done)} keys failed: {', '.join(sorted(failed)[:10])}",
             failed=failed, succeeded=done, store=store, operation=operation,

@@ -80,8 +80,9 @@ STAT_NO_META_SQL = (
 )
 #: Which of the store's tables a database has: a read-only store checks, as it cannot create them.
 TABLES_SQL = "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('objects', 'objects_meta')"
-#: ``substr`` on a BLOB counts bytes from 1; only the range is handed to Python.
-RANGE_SQL = "SELECT substr(CAST(data AS BLOB), ?, ?) FROM objects WHERE key = ?"
+#: ``substr`` on a BLOB counts bytes from 1; only the range is handed to Python. SQLite's ``substr``
+#: of an empty blob is NULL, so the query also says whether the value itself is NULL.
+RANGE_SQL = "SELECT substr(CAST(data AS BLOB), ?, ?), data IS NULL FROM objects WHERE key = ?"
 COPY_SQL = "INSERT OR REPLACE INTO objects (key, data) SELECT ?, data FROM objects WHERE key = ?"
 RENAME_SQL = "UPDATE OR REPLACE objects SET key = ? WHERE key = ?"
 #: ``open_read``: the row to open as a blob, and whether its value is one (or TEXT, read as its bytes).

@@ -408,7 +408,9 @@ class SqliteStore(ObjectStore):
             row = connection.execute(RANGE_SQL, (first + 1, length, key)).fetchone()
         if row is None:
             raise ObjectNotFound(store=self.store_name, operation="get_range", key=key)
-        return row[0] if row[0] is not None else self._null("get_range", key)
+        if row[1]:
+            self._null("get_range", key)
+        return b"" if row[0] is None else row[0]  # type: ignore[no-any-return]
 
     def copy(self, source: str, target: str) -> None:
         """Copy the row of ``source`` to ``target`` with one ``INSERT OR REPLACE ... SELECT``."""

@@ -292,6 +292,11 @@ class ObjectStoreTests(SyncStoreDriver):
         subject.put("range", data)
         assert bytes(subject.get_range("range", start, end)) == data[start:end]
 
+    @pytest.mark.parametrize(("start", "end"), [(0, None), (0, 0), (0, 5), (3, None)])
+    def test_get_range_of_an_empty_object(self, subject: ObjectStore, start: int, end: Optional[int]) -> None:
+        subject.put("empty", b"")
+        assert bytes(subject.get_range("empty", start, end)) == b""
+
     def test_get_range_refuses_bad_ranges(self, subject: ObjectStore) -> None:
         subject.put("range", b"0123456789")
         for start, end in [(-1, None), (5, 2), ("a", None), (0, "z"), (1.5, None)]:
