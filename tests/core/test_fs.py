@@ -632,6 +632,36 @@ def test_writes_survive_a_concurrent_prune_of_their_directory(
     assert sorted(store.keys()) == ["t/put", "u/copy", "v/stream", "w/back"]
 
 
+@pytest.mark.parametrize("operation", ["put", "rename", "open_write"])
+def test_a_prune_meeting_a_directory_being_filled_leaves_it(
+    tmp_path: Path, operation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another thread's delete pruning empty directories right after they were made for a write."""
+    store = FilesystemStore(tmp_path)
+    store.put("source", b"v")
+    making = FilesystemStore._make_directories
+    pruned: list[bool] = []
+
+    def make_then_prune(self: FilesystemStore, directory: str) -> str:
+        top = making(self, directory)
+        self._prune(directory)  # what a concurrent delete of the directory's last object does
+        pruned.append(os.path.isdir(directory))
+        return top
+
+    monkeypatch.setattr(FilesystemStore, "_make_directories", make_then_prune)
+    if operation == "put":
+        store.put("a/b/key", b"new")
+    elif operation == "rename":
+        store.rename("source", "a/b/key")
+    else:
+        with store.open_write("a/b/key") as writer:
+            writer.write(b"new")
+    assert pruned == [True]
+    assert store.get("a/b/key") in (b"new", b"v")
+    store.delete("a/b/key")
+    assert not (tmp_path / "a").exists()
+
+
 def test_concurrent_puts_renames_and_deletes_in_one_directory(tmp_path: Path) -> None:
     store = FilesystemStore(tmp_path)
     stop = threading.Event()

@@ -53,15 +53,20 @@ _UNLISTABLE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
 #: O_EXCL makes a clash with another process's name a retry, never a shared file.
 _temp_tag = secrets.token_hex(6)
 _temp_numbers = count()
+#: Directories that operations in flight in this process made and are about to fill, one entry per
+#: operation (appended and removed atomically): pruning leaves them and their parents alone.
+_FILLING: list[str] = []
 
 
-def _new_temp_tag() -> None:
+def _after_fork() -> None:
+    """A child process draws its own temporary names and has no operations in flight."""
     global _temp_tag
     _temp_tag = secrets.token_hex(6)
+    _FILLING.clear()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_temp_tag)
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def fsync_directory(path: str) -> None:
@@ -71,6 +76,12 @@ def fsync_directory(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _holds(directory: str) -> bool:
+    """True if ``directory`` is one of the directories being filled, or holds one."""
+    inside = directory + "/"
+    return any(path == directory or path.startswith(inside) for path in tuple(_FILLING))
 
 
 class FilesystemStore(ObjectStore):
@@ -85,7 +96,6 @@ class FilesystemStore(ObjectStore):
     CAPABILITIES = Capabilities(
         native_range=True, native_conditional_write=True, native_copy=True, native_metadata=True
     )
-
     def __init__(self, root_path: PathLike, fsync: bool = False) -> None:
         path = os.fspath(root_path)
         if not path:
@@ -261,6 +271,7 @@ class FilesystemStore(ObjectStore):
         """
         directory = path.rpartition("/")[0]
         created = ""
+        filling = False
         try:
             for _ in range(_PUT_ATTEMPTS):
                 temp_path = f"{directory}/{RESERVED_SEGMENT_PREFIX}{_temp_tag}-{next(_temp_numbers):x}"
@@ -269,14 +280,23 @@ class FilesystemStore(ObjectStore):
                 except FileExistsError:
                     continue  # another process's temporary file: draw the next name
                 except FileNotFoundError:
+                    if not filling:
+                        _FILLING.append(directory)
+                        filling = True
                     created = _topmost(created, self._make_directories(directory))
             raise StoreError("its directory kept disappearing", store=self.store_name, operation=operation, key=key)
         except BaseException as err:
+            if filling:
+                _FILLING.remove(directory)
+                filling = False
             if created:
                 self._prune(directory, created)
             if isinstance(err, OSError):
                 self._in_the_way(err, operation, key)
             raise
+        finally:
+            if filling:
+                _FILLING.remove(directory)
 
     def _make_directories(self, directory: str) -> str:
         """Create ``directory`` and its missing parents; return the topmost one created ("" if none).
@@ -331,6 +351,8 @@ class FilesystemStore(ObjectStore):
         if self._through_symlink(directory):
             return
         while len(directory) > len(root) and directory.startswith(root):
+            if _FILLING and _holds(directory):
+                return
             try:
                 os.rmdir(directory)
             except FileNotFoundError:
@@ -427,6 +449,7 @@ class FilesystemStore(ObjectStore):
             return
         directory = target_path.rpartition("/")[0]
         created = ""
+        filling = False
         try:
             for _ in range(_PUT_ATTEMPTS):
                 try:
@@ -435,17 +458,26 @@ class FilesystemStore(ObjectStore):
                 except FileNotFoundError:
                     if not self._is_file(source_path, "rename", source):
                         raise ObjectNotFound(store=self.store_name, operation="rename", key=source) from None
+                    if not filling:
+                        _FILLING.append(directory)
+                        filling = True
                     created = _topmost(created, self._make_directories(directory))
             else:
                 raise StoreError(
                     "its directory kept disappearing", store=self.store_name, operation="rename", key=target
                 )
         except BaseException as err:
+            if filling:
+                _FILLING.remove(directory)
+                filling = False
             if created:
                 self._prune(directory, created)
             if isinstance(err, OSError) and not isinstance(err, StoreError):
                 self._not_moved(err, target_path, source, target)
             raise
+        finally:
+            if filling:
+                _FILLING.remove(directory)
         if self.fsync:
             self._sync_directory(directory, "rename", target)
         self._prune(source_path.rpartition("/")[0])
