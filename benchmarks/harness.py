@@ -11,7 +11,7 @@ import gc
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Sequence, Tuple, Union
 
 Measure = Callable[[], float]
 
@@ -189,3 +189,19 @@ def format_value(value: float, unit: str) -> str:
         if abs(value) < limit:
             return f"{value * factor:.3g} {suffix}"
     return f"{value:.3g} s"
+
+
+def over_keys(call: Callable[..., Any], keys: List[str], value: Any = None) -> Measure:
+    """A measure calling ``call(key)`` (or ``call(key, value)``) once per key, per call."""
+    if value is None:
+
+        def calls() -> None:
+            for key in keys:
+                call(key)
+    else:
+
+        def calls() -> None:
+            for key in keys:
+                call(key, value)
+
+    return lambda: timed(calls, len(keys))

@@ -18,7 +18,7 @@ from typing import Any, Callable, List, NamedTuple, Optional
 from urllib.parse import quote, urlparse
 
 from benchmarks.context import Context
-from benchmarks.harness import Comparison, Measure, Target, compare, timed
+from benchmarks.harness import Comparison, Target, compare, over_keys
 
 GROUP = "layers"
 DISTINCT_KEYS = 1000
@@ -36,21 +36,6 @@ class Layer(NamedTuple):
     put_by_hand: Callable[[Any], Callable[[str, Any], Any]]
     key: Callable[[int], str] = "key-{:06d}".format
     value: Any = VALUE
-
-
-def _loop(call: Callable[..., Any], keys: List[str], value: Any = None) -> Measure:
-    if value is None:
-
-        def calls() -> None:
-            for key in keys:
-                call(key)
-    else:
-
-        def calls() -> None:
-            for key in keys:
-                call(key, value)
-
-    return lambda: timed(calls, len(keys))
 
 
 class _Readable:
@@ -231,12 +216,12 @@ def run(context: Context) -> List[Comparison]:
                 compare(
                     GROUP,
                     f"{layer.label}: {operation}",
-                    (f"DictStore.{operation}", _loop(getattr(store, operation), stored_keys, value)),
+                    (f"DictStore.{operation}", over_keys(getattr(store, operation), stored_keys, value)),
                     [
-                        (hand, _loop(by_hand(store), keys, value), False, None),
+                        (hand, over_keys(by_hand(store), keys, value), False, None),
                         (
                             layer.label,
-                            _loop(getattr(wrapped, operation), keys, value),
+                            over_keys(getattr(wrapped, operation), keys, value),
                             True,
                             Target("added_ns", LIMIT_NS, against=hand),
                         ),

@@ -6,30 +6,14 @@ Layers that map keys or values, or call two stores, are measured in ``benchmarks
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List
 
 from benchmarks.context import Context
-from benchmarks.harness import Comparison, Measure, Target, compare, timed
+from benchmarks.harness import Comparison, Target, compare, over_keys
 
 GROUP = "memory"
 DISTINCT_KEYS = 1000
 STACK_DEPTH = 5
-
-
-def _loop(call: Callable[..., Any], keys: List[str], value: Optional[bytes] = None) -> Measure:
-    """A measure calling ``call(key)`` (or ``call(key, value)``) once per key, per call."""
-    if value is None:
-
-        def calls() -> None:
-            for key in keys:
-                call(key)
-    else:
-
-        def calls() -> None:
-            for key in keys:
-                call(key, value)
-
-    return lambda: timed(calls, len(keys))
 
 
 def _quiet_logger() -> logging.Logger:
@@ -90,15 +74,16 @@ def run(context: Context) -> List[Comparison]:
         ("get", "dict.__getitem__", raw_dict.__getitem__, None),
         ("put", "dict.__setitem__", raw_dict.__setitem__, value),
     ):
-        subjects = [("DictStore", _loop(getattr(store, operation), keys, value_or_none), True, Target("ratio", 2.5))]
+        own = over_keys(getattr(store, operation), keys, value_or_none)
+        subjects = [("DictStore", own, True, Target("ratio", 2.5))]
         subjects += [
-            (label, _loop(getattr(peer, operation), keys, value_or_none), False, None) for label, peer in peers
+            (label, over_keys(getattr(peer, operation), keys, value_or_none), False, None) for label, peer in peers
         ]
         results.append(
             compare(
                 GROUP,
                 f"{operation} (100 B, {DISTINCT_KEYS} keys)",
-                (raw_label, _loop(raw_call, keys, value_or_none)),
+                (raw_label, over_keys(raw_call, keys, value_or_none)),
                 subjects,
                 repeats,
                 note="each a call of a bound method in the same loop",
@@ -112,7 +97,12 @@ def run(context: Context) -> List[Comparison]:
                 layered = wrap(store)
                 layered.open()
                 subjects.append(
-                    (label, _loop(getattr(layered, operation), keys, value_or_none), True, Target("added_ns", limit))
+                    (
+                        label,
+                        over_keys(getattr(layered, operation), keys, value_or_none),
+                        True,
+                        Target("added_ns", limit),
+                    )
                 )
         stack: Any = store
         for _ in range(STACK_DEPTH):
@@ -121,7 +111,7 @@ def run(context: Context) -> List[Comparison]:
         subjects.append(
             (
                 f"{STACK_DEPTH} x IdentityStore",
-                _loop(getattr(stack, operation), keys, value_or_none),
+                over_keys(getattr(stack, operation), keys, value_or_none),
                 True,
                 Target("added_ns", 150, layers=STACK_DEPTH),
             )
@@ -130,7 +120,7 @@ def run(context: Context) -> List[Comparison]:
             compare(
                 GROUP,
                 f"decorator layers: {operation}",
-                ("DictStore", _loop(getattr(store, operation), keys, value_or_none)),
+                ("DictStore", over_keys(getattr(store, operation), keys, value_or_none)),
                 subjects,
                 repeats,
                 note="ns added per operation over DictStore",

@@ -165,7 +165,7 @@ class HashPrefixKeyTransformer(KeyTransformer):
 
     def transform_key(self, key: str) -> str:
         """Prepend the key's hash and the separator."""
-        return sha256(key.encode()).hexdigest()[: self.hash_length] + self.separator + key
+        return self._hash(key) + self.separator + key
 
     def reverse_transform_key(self, key: str) -> str:
         """Strip hash and separator; keys whose hash does not match are not ours."""
